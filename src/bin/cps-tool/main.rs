@@ -1,0 +1,2 @@
+//! cps-tool: the card CLI for testers.
+fn main() {}

@@ -1,0 +1,1 @@
+//! PC/SC transport over the `pcsc` crate (libpcsclite → pcscd).
