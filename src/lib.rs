@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apdu;
+pub mod card;
 pub mod transport;
 
 #[cfg(feature = "emulator")]
