@@ -1,1 +1,33 @@
-//! PKCS#11 module for CPS cards.
+//! # cps-pkcs11
+//!
+//! The PKCS#11 module (`libcps_pkcs11.so`) for CPS cards: a thin, checked translation of the
+//! C ABI (PKCS#11 2.40 function list, 3.0 interfaces) to the token layer (DESIGN §1, §4).
+//!
+//! - [`shim`]: the one FFI shim every exported function is written with (panic →
+//!   `CKR_GENERAL_ERROR`, [`error::Error`] → `CK_RV` in one place).
+//! - [`fns`]: the exported functions, one file per function group.
+//! - [`state`], [`slots`], [`session`]: global state, slots with their per-slot I/O lock,
+//!   sessions and their operations.
+//! - [`backend`]: the traits the token layer implements to appear as slots and tokens.
+//! - [`template`], [`twocall`], [`keyop`], [`digest`]: attribute templates, the two-call
+//!   convention, key operations, software digests.
+
+pub mod args;
+pub mod backend;
+pub mod digest;
+pub mod error;
+pub mod fns;
+pub mod function_list;
+pub mod keyop;
+pub mod session;
+pub mod shim;
+pub mod slots;
+pub mod sources;
+pub mod state;
+pub mod template;
+pub mod text;
+pub mod twocall;
+
+pub use backend::{SlotDevice, SlotSource, TokenBackend};
+pub use error::Error;
+pub use sources::{clear_slot_sources, set_slot_sources};
