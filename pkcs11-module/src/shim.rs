@@ -32,7 +32,7 @@ pub fn run(name: &'static str, body: impl FnOnce() -> Result<()>) -> CK_RV {
 
 /// Declares exported PKCS#11 functions, each in the uniform shape described in the module doc.
 ///
-/// ```ignore
+/// ```text
 /// pkcs11_fn! {
 ///     /// PKCS#11 3.0 §5.4.3
 ///     fn C_GetInfo(p_info: CK_INFO_PTR) {

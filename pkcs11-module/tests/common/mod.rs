@@ -1,0 +1,99 @@
+//! Loading the BUILT module exactly as an application does (DESIGN §7.2): `dlopen` of
+//! `libcps_pkcs11.so`, then `C_GetFunctionList` / `C_GetInterface`.
+//!
+//! The path is `CPSCARD_MODULE` when set; otherwise the `.so` that cargo built for this test run
+//! (`cargo test` compiles the cdylib into `target/<profile>/deps/` beside the test binary; after a
+//! `cargo build -p cps-pkcs11` it is also in `target/<profile>/`). Not finding it is a failure.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use cryptoki_sys::*;
+
+/// Path of the module under test.
+pub fn module_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CPSCARD_MODULE") {
+        let p = PathBuf::from(p);
+        assert!(p.exists(), "CPSCARD_MODULE={} does not exist", p.display());
+        return p;
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps dir").to_path_buf();
+    let candidates = [
+        deps.join("libcps_pkcs11.so"),
+        deps.parent().expect("profile dir").join("libcps_pkcs11.so"),
+    ];
+    for c in &candidates {
+        if c.exists() {
+            return c.clone();
+        }
+    }
+    panic!(
+        "built module not found (looked at {:?}); run `cargo build -p cps-pkcs11` or set CPSCARD_MODULE",
+        candidates
+    );
+}
+
+/// The module, loaded with `dlopen`, and its function lists.
+pub struct Module {
+    pub lib: libloading::Library,
+    pub f: &'static CK_FUNCTION_LIST,
+}
+
+impl Module {
+    pub fn load() -> Module {
+        let path = module_path();
+        // SAFETY: loading our own module; its initializers do nothing.
+        let lib = unsafe { libloading::Library::new(&path) }
+            .unwrap_or_else(|e| panic!("dlopen {}: {e}", path.display()));
+        let get: libloading::Symbol<unsafe extern "C" fn(*mut *mut CK_FUNCTION_LIST) -> CK_RV> =
+            unsafe { lib.get(b"C_GetFunctionList\0") }.expect("C_GetFunctionList exported");
+        let mut list: *mut CK_FUNCTION_LIST = std::ptr::null_mut();
+        assert_eq!(unsafe { get(&mut list) }, CKR_OK);
+        assert!(!list.is_null());
+        // SAFETY: the module's list is a static that lives as long as the library stays loaded;
+        // every test keeps `lib` alive while using it (and dlclose of a Rust cdylib is a no-op).
+        let f: &'static CK_FUNCTION_LIST = unsafe { &*list };
+        Module { lib, f }
+    }
+
+    /// An exported symbol, called by name.
+    pub fn symbol<T>(&self, name: &str) -> libloading::Symbol<'_, T> {
+        let mut n = name.as_bytes().to_vec();
+        n.push(0);
+        unsafe { self.lib.get(&n) }.unwrap_or_else(|e| panic!("{name} not exported: {e}"))
+    }
+
+    pub fn initialize(&self) -> CK_RV {
+        unsafe { (self.f.C_Initialize.unwrap())(std::ptr::null_mut()) }
+    }
+
+    pub fn finalize(&self) -> CK_RV {
+        unsafe { (self.f.C_Finalize.unwrap())(std::ptr::null_mut()) }
+    }
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The module's state is per process: tests that initialize it run one at a time, and start
+/// from a finalized library.
+pub fn serial(m: &Module) -> MutexGuard<'static, ()> {
+    let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = m.finalize();
+    g
+}
+
+/// A blank-padded PKCS#11 text field as a string (trailing blanks removed).
+pub fn text(field: &[u8]) -> String {
+    String::from_utf8(field.to_vec())
+        .expect("UTF-8")
+        .trim_end_matches(' ')
+        .to_string()
+}
+
+/// Name of a return value for readable assertion failures.
+pub fn rv(r: CK_RV) -> String {
+    format!("{r:#x}")
+}
