@@ -26,8 +26,10 @@ impl EmulatedCard {
             0xB0 => self.cps2ter_read(cmd),
             _ => Answer::sw(0x6D00),
         };
+        // The CPS2ter command set always works the T=0 way (`9F xx` + GET RESPONSE), also
+        // behind a CPS4's T=1 ATR [S].
         t0::shape(
-            self.interface.protocol(),
+            crate::transport::Protocol::T0,
             answer,
             cmd.le(),
             0x9F,
