@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod double;
+
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
