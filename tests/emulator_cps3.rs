@@ -931,3 +931,115 @@ fn every_builtin_card_builds() {
     assert!("cps5".parse::<Generation>().is_err());
     assert_eq!("CPS4".parse::<Generation>().unwrap(), Generation::Cps4);
 }
+
+#[test]
+fn ef_sn_and_token_info_follow_card_json_for_every_builtin() {
+    for gen in ["cps3", "cps4"] {
+        for name in EmulatedCard::builtin_names() {
+            let json: serde_json::Value =
+                serde_json::from_slice(&fixture(&format!("cards/{gen}/{name}/card.json"))).unwrap();
+            let mut c = EmulatedCard::builtin(gen.parse().unwrap(), name).unwrap();
+            let (cla, select_sn, select_ti) = if gen == "cps3" {
+                (
+                    0u8,
+                    "00 A4 09 0C 04 3F 00 D0 03",
+                    "00 A4 09 0C 06 3F 00 00 01 50 32",
+                )
+            } else {
+                run(
+                    &mut c,
+                    &[("01 A4 04 0C 08 80 25 00 00 01 FF 01 00", "90 00")],
+                );
+                (1u8, "01 A4 08 0C 02 D0 03", "01 A4 08 0C 04 00 01 50 32")
+            };
+            run(&mut c, &[(select_sn, "90 00")]);
+            let sn = c.process(&[cla, 0xB0, 0, 0, 12]);
+            let want = json["sn_icc"].as_str().map(hx);
+            if let Some(want) = want {
+                assert_eq!(data(&sn), want.as_slice(), "{gen}/{name}");
+            }
+            run(&mut c, &[(select_ti, "90 00")]);
+            let head = c.process(&[cla, 0xB0, 0, 0, 0x30]);
+            let label = json["label"].as_str().unwrap();
+            assert!(
+                head.windows(label.len()).any(|w| w == label.as_bytes()),
+                "{gen}/{name}: label {label} in TokenInfo"
+            );
+        }
+    }
+}
+
+#[test]
+fn puk_exhaustion_and_usage_counter() {
+    let mut c = card();
+    let wrong = "00 20 00 02 08 30 30 30 30 30 30 30 30";
+    for left in (0..10).rev() {
+        run(&mut c, &[(wrong, &format!("63 C{left:X}"))]);
+    }
+    run(
+        &mut c,
+        &[
+            (PUK, "69 83"),
+            ("00 20 00 02 00", "69 83"),
+            ("00 A4 09 0C 02 3F 00", "90 00"),
+            ("00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80", "61 1C"),
+            (
+                "00 C0 00 00 1C",
+                "70 1A BF 81 02 16 A0 14 9A 01 0A 9B 01 00 9D 02 00 64 * 90 00",
+            ),
+        ],
+    );
+    // A card whose PUK usage counter is spent: the PUK is unusable (the driver reads 0 tries).
+    let mut img = c.image().clone();
+    img.counters = cpscard::emulator::Counters {
+        pin_tries: 0,
+        puk_tries: 10,
+        puk_usage: 1,
+    };
+    let mut c = EmulatedCard::from_image(img, None).unwrap();
+    run(
+        &mut c,
+        &[
+            (PUK, "90 00"),
+            ("00 2C 03 01", "90 00"),
+            (PIN, "90 00"),
+            ("00 2C 03 01", "69 83"),
+            (PUK, "69 83"),
+        ],
+    );
+}
+
+#[test]
+fn t0_case4_with_or_without_le_and_ef_actua() {
+    let mut c = card();
+    run(
+        &mut c,
+        &[
+            ("00 A4 09 04 04 3F 00 2F 01 00", "61 27"),
+            ("00 A4 09 04 04 3F 00 2F 01", "61 27"),
+            ("00 A4 09 04 04 3F 00 D0 10", "6A 82"),
+        ],
+    );
+    c.set_ef_actua(Some(hx(
+        "EC 12 81 07 20 24 01 15 10 30 00 82 07 20 24 01 15 10 31 00",
+    )));
+    run(
+        &mut c,
+        &[
+            ("00 A4 09 04 04 3F 00 D0 10", "61 27"),
+            ("00 C0 00 00 27", "62 25 80 02 00 14 * 90 00"),
+            (
+                "00 B0 00 00 14",
+                "EC 12 81 07 20 24 01 15 10 30 00 82 07 20 24 01 15 10 31 00 90 00",
+            ),
+        ],
+    );
+    c.set_ef_actua(None);
+    run(
+        &mut c,
+        &[
+            ("00 A4 09 04 04 3F 00 D0 10", "6A 82"),
+            ("00 B0 00 00 01", "69 86"),
+        ],
+    );
+}

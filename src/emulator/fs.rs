@@ -147,6 +147,15 @@ impl Fs {
         &self.nodes[id]
     }
 
+    /// Detaches a node from the tree (it can no longer be found).
+    pub fn remove(&mut self, id: NodeId) {
+        if id != MF {
+            if let Some(n) = self.nodes.get_mut(id) {
+                n.parent = None;
+            }
+        }
+    }
+
     pub fn ef_mut(&mut self, id: NodeId) -> Option<&mut Ef> {
         match &mut self.nodes.get_mut(id)?.kind {
             Kind::Ef(ef) => Some(ef),

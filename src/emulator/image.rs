@@ -114,6 +114,9 @@ pub struct CardImage {
     /// CPS_DATA content once written (None: the initial placeholder).
     #[serde(default, with = "opt_hex_bytes")]
     pub cps_data: Option<Vec<u8>>,
+    /// EF_ACTUA (`3F00/D010`) content; absent on a fresh card (CPS3.md §3.2).
+    #[serde(default, with = "opt_hex_bytes")]
+    pub ef_actua: Option<Vec<u8>>,
 }
 
 impl CardImage {
@@ -129,6 +132,7 @@ impl CardImage {
             tech: None,
             counters: Counters::fresh(),
             cps_data: None,
+            ef_actua: None,
         }
     }
 

@@ -333,8 +333,31 @@ impl EmulatedCard {
             reset_notice: false,
             save_error: None,
         };
+        card.install_ef_actua();
         card.power_on();
         Ok(card)
+    }
+
+    /// Creates, replaces or (None) deletes EF_ACTUA `3F00/D010` (CPS3.md §3.2: absent on a
+    /// fresh card; present but empty or unparsable makes the vendor module fail C_OpenSession).
+    /// Saved in the image.
+    pub fn set_ef_actua(&mut self, content: Option<Vec<u8>>) {
+        self.image.ef_actua = content;
+        self.persist();
+        self.install_ef_actua();
+    }
+
+    fn install_ef_actua(&mut self) {
+        if let Some(id) = self.fs.child(fs::MF, 0xD010) {
+            self.fs.remove(id);
+            if self.s.cursor.ef == Some(id) {
+                self.s.cursor = Cursor::at_mf();
+            }
+        }
+        if let Some(data) = self.image.ef_actua.clone() {
+            self.fs
+                .add_ef(fs::MF, 0xD010, profile::ef(data, fs::Acl::PUBLIC));
+        }
     }
 
     pub fn generation(&self) -> Generation {
