@@ -27,6 +27,8 @@ pub use faults::{Faults, Latency, ReadPastEnd, Stats};
 pub use image::{CardImage, CardInfo, Counters, KeyPair};
 pub use reader::EmulatedReader;
 
+pub mod vpcd;
+
 use crate::transport::Protocol;
 use crypto::{CardKey, CryptoError};
 use fs::{Cursor, Fs, NodeId};

@@ -1,1 +1,324 @@
-//! PC/SC transport over the `pcsc` crate (libpcsclite → pcscd).
+//! PC/SC transport over the `pcsc` crate (libpcsclite → pcscd): readers, their state and
+//! events, a connected card as a [`Transport`], pinpad features.
+//!
+//! Facts applied (recipes/pcsc-vpcd/README.md): nothing starts pcscd on demand
+//! (`SCARD_E_NO_SERVICE` → [`TransportError::NoService`]); a transmit may "succeed" with an empty
+//! answer when a vpcd card vanishes mid-APDU, which is reported as a failure; a card reset by
+//! another application (`SCARD_W_RESET_CARD`) is reported as [`TransportError::CardReset`] so that
+//! the card layer reconnects and re-selects.
+//!
+//! One [`PcscContext`] per thread of use: pcsclite contexts are not meant to be shared by
+//! concurrent callers, except for [`PcscCanceller::cancel`].
+
+mod errors;
+mod features;
+mod readers;
+
+use std::ffi::CString;
+use std::time::Duration;
+
+use ::pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
+use zeroize::{Zeroize, Zeroizing};
+
+pub(crate) use errors::map_error;
+pub use features::{
+    parse_features, pinpad_caps, CM_IOCTL_GET_FEATURE_REQUEST, FEATURE_MODIFY_PIN_DIRECT,
+    FEATURE_VERIFY_PIN_DIRECT,
+};
+pub use readers::{apply_events, CardPresence, ReaderEvent, ReaderInfo};
+
+use super::{PinpadCaps, Protocol, Transmit, Transport, TransportError};
+
+/// Receive buffer: the largest extended APDU response pcsclite can carry.
+const RECV_BUFFER: usize = ::pcsc::MAX_BUFFER_SIZE_EXTENDED;
+
+/// A connection to pcscd (`SCardEstablishContext`, system scope).
+pub struct PcscContext {
+    ctx: Context,
+}
+
+/// Cancels a [`PcscContext::wait_for_change`] blocked in another thread (`SCardCancel`).
+#[derive(Clone)]
+pub struct PcscCanceller {
+    ctx: Context,
+}
+
+impl PcscCanceller {
+    pub fn cancel(&self) -> Result<(), TransportError> {
+        self.ctx.cancel().map_err(|e| map_error(e, ""))
+    }
+}
+
+impl PcscContext {
+    /// Connects to pcscd. Fails with [`TransportError::NoService`] when it is not running.
+    pub fn establish() -> Result<PcscContext, TransportError> {
+        let ctx = Context::establish(Scope::System).map_err(|e| map_error(e, ""))?;
+        Ok(PcscContext { ctx })
+    }
+
+    /// Reader names, in pcscd's order (an empty list when there is none).
+    pub fn reader_names(&self) -> Result<Vec<String>, TransportError> {
+        readers::reader_names(&self.ctx)
+    }
+
+    /// Every reader with its card presence and ATR.
+    pub fn readers(&self) -> Result<Vec<ReaderInfo>, TransportError> {
+        let names = self.reader_names()?;
+        readers::reader_states(&self.ctx, &names)
+    }
+
+    /// Waits until a reader appears or goes, or a card is inserted or removed, compared to
+    /// `known` (a previous [`PcscContext::readers`] updated with the events returned so far).
+    /// `timeout = None` waits forever; an elapsed timeout returns no event.
+    pub fn wait_for_change(
+        &self,
+        known: &[ReaderInfo],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<ReaderEvent>, TransportError> {
+        readers::wait_for_change(&self.ctx, known, timeout)
+    }
+
+    /// A handle that cancels a blocked [`PcscContext::wait_for_change`] from another thread.
+    pub fn canceller(&self) -> PcscCanceller {
+        PcscCanceller {
+            ctx: self.ctx.clone(),
+        }
+    }
+
+    /// Connects to the card in `reader` (shared mode, T=0 or T=1).
+    pub fn connect(&self, reader: &str) -> Result<PcscTransport, TransportError> {
+        let name =
+            CString::new(reader).map_err(|_| TransportError::ReaderNotFound(reader.into()))?;
+        let card = self
+            .ctx
+            .connect(&name, ShareMode::Shared, Protocols::T0 | Protocols::T1)
+            .map_err(|e| map_error(e, reader))?;
+        let mut t = PcscTransport {
+            card: Some(card),
+            reader: reader.to_owned(),
+            atr: Vec::new(),
+            protocol: Protocol::T1,
+            pinpad: None,
+            buf: Zeroizing::new(vec![0; RECV_BUFFER]),
+        };
+        t.refresh_status()?;
+        t.pinpad = t.query_pinpad();
+        Ok(t)
+    }
+}
+
+/// A card connected through pcscd. Dropping it disconnects and leaves the card as it is
+/// (`SCARD_LEAVE_CARD`): other applications keep their state.
+pub struct PcscTransport {
+    /// `None` only while being dropped.
+    card: Option<::pcsc::Card>,
+    reader: String,
+    atr: Vec<u8>,
+    protocol: Protocol,
+    pinpad: Option<PinpadCaps>,
+    /// Receive buffer, wiped after each answer (it may hold deciphered data).
+    buf: Zeroizing<Vec<u8>>,
+}
+
+impl PcscTransport {
+    fn card(&self) -> Result<&::pcsc::Card, TransportError> {
+        self.card.as_ref().ok_or_else(released)
+    }
+
+    /// Reads the ATR and the protocol in use (`SCardStatus`).
+    fn refresh_status(&mut self) -> Result<(), TransportError> {
+        let status = self
+            .card()?
+            .status2_owned()
+            .map_err(|e| map_error(e, &self.reader))?;
+        self.atr = status.atr().to_vec();
+        self.protocol = match status.protocol2() {
+            Some(::pcsc::Protocol::T0) => Protocol::T0,
+            Some(::pcsc::Protocol::T1) => Protocol::T1,
+            _ => return Err(TransportError::Unsupported("protocols other than T=0/T=1")),
+        };
+        Ok(())
+    }
+
+    /// PC/SC part 10 feature request; a reader that does not know it simply has no pinpad.
+    fn query_pinpad(&mut self) -> Option<PinpadCaps> {
+        match self.control(CM_IOCTL_GET_FEATURE_REQUEST, &[]) {
+            Ok(tlv) => pinpad_caps(&parse_features(&tlv)),
+            Err(e) => {
+                log::debug!("{}: no PC/SC part 10 features ({e})", self.reader);
+                None
+            }
+        }
+    }
+
+    /// Disconnects, resetting the card when `reset` (its security state is then lost).
+    pub fn disconnect(mut self, reset: bool) -> Result<(), TransportError> {
+        let disposition = if reset {
+            Disposition::ResetCard
+        } else {
+            Disposition::LeaveCard
+        };
+        match self.card.take() {
+            Some(card) => card
+                .disconnect(disposition)
+                .map_err(|(_, e)| map_error(e, &self.reader)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PcscTransport {
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            if let Err((_, e)) = card.disconnect(Disposition::LeaveCard) {
+                log::debug!("{}: disconnect: {e}", self.reader);
+            }
+        }
+    }
+}
+
+fn released() -> TransportError {
+    TransportError::Io("card handle already released".into())
+}
+
+/// One `SCardTransmit`. An answer shorter than SW1 SW2 is a failure, never a success.
+fn transmit_on(
+    card: &::pcsc::Card,
+    reader: &str,
+    buf: &mut [u8],
+    apdu: &[u8],
+) -> Result<Vec<u8>, TransportError> {
+    let answer = card.transmit(apdu, buf).map_err(|e| map_error(e, reader))?;
+    let out = answer.to_vec();
+    let n = out.len();
+    buf[..n].zeroize();
+    log::trace!("{reader}: {} bytes sent, {n} received", apdu.len());
+    checked_answer(out, reader)
+}
+
+/// An answer without SW1 SW2 (seen: 0 bytes with success, when a vpcd card is killed
+/// mid-APDU) is [`TransportError::Unresponsive`].
+fn checked_answer(answer: Vec<u8>, reader: &str) -> Result<Vec<u8>, TransportError> {
+    if answer.len() < 2 {
+        log::warn!(
+            "{reader}: {} bytes from the reader (no status word)",
+            answer.len()
+        );
+        return Err(TransportError::Unresponsive);
+    }
+    Ok(answer)
+}
+
+impl Transmit for PcscTransport {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let card = self.card.as_ref().ok_or_else(released)?;
+        transmit_on(card, &self.reader, &mut self.buf, apdu)
+    }
+}
+
+/// The transmit side of an open `SCardBeginTransaction`.
+struct InTransaction<'a> {
+    card: &'a ::pcsc::Card,
+    reader: &'a str,
+    buf: &'a mut [u8],
+}
+
+impl Transmit for InTransaction<'_> {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        transmit_on(self.card, self.reader, self.buf, apdu)
+    }
+}
+
+impl Transport for PcscTransport {
+    fn reader_name(&self) -> &str {
+        &self.reader
+    }
+
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// `SCardBeginTransaction` … `SCardEndTransaction(LEAVE_CARD)` around `f`. A failure to end
+    /// the transaction after `f` ran is only logged: the APDUs did run, and reporting an error
+    /// would invite a retry of non-idempotent commands (a VERIFY costs a PIN try).
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        let reader = self.reader.as_str();
+        let card = self.card.as_mut().ok_or_else(released)?;
+        let tx = card.transaction().map_err(|e| map_error(e, reader))?;
+        let result = {
+            let mut inner = InTransaction {
+                card: &tx,
+                reader,
+                buf: &mut self.buf,
+            };
+            f(&mut inner)
+        };
+        if let Err((_, e)) = tx.end(Disposition::LeaveCard) {
+            log::warn!("{reader}: end of transaction: {e}");
+        }
+        result
+    }
+
+    /// `SCardReconnect` (shared, T=0|T=1) with `SCARD_LEAVE_CARD`, or `SCARD_RESET_CARD` when
+    /// `reset`; then the ATR and protocol are read again.
+    fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
+        let init = if reset {
+            Disposition::ResetCard
+        } else {
+            Disposition::LeaveCard
+        };
+        let reader = self.reader.as_str();
+        self.card
+            .as_mut()
+            .ok_or_else(released)?
+            .reconnect(ShareMode::Shared, Protocols::T0 | Protocols::T1, init)
+            .map_err(|e| map_error(e, reader))?;
+        self.refresh_status()
+    }
+
+    fn pinpad(&self) -> Option<PinpadCaps> {
+        self.pinpad
+    }
+
+    /// `SCardControl` with `code` (already in the platform's `SCARD_CTL_CODE` form).
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let reader = self.reader.as_str();
+        let card = self.card.as_ref().ok_or_else(released)?;
+        let answer = card
+            .control(code.into(), input, &mut self.buf)
+            .map_err(|e| map_error(e, reader))?;
+        let out = answer.to_vec();
+        let n = out.len();
+        self.buf[..n].zeroize();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_status_word_is_a_failure() {
+        assert_eq!(
+            checked_answer(vec![], "r"),
+            Err(TransportError::Unresponsive)
+        );
+        assert_eq!(
+            checked_answer(vec![0x90], "r"),
+            Err(TransportError::Unresponsive)
+        );
+        assert_eq!(checked_answer(vec![0x90, 0x00], "r"), Ok(vec![0x90, 0x00]));
+        assert_eq!(
+            checked_answer(vec![0x01, 0x61, 0x10], "r"),
+            Ok(vec![0x01, 0x61, 0x10])
+        );
+    }
+}
