@@ -15,6 +15,8 @@
 pub mod args;
 pub mod backend;
 pub mod digest;
+#[cfg(feature = "emulator")]
+pub mod emulated;
 pub mod error;
 pub mod fns;
 pub mod function_list;
@@ -26,6 +28,7 @@ pub mod sources;
 pub mod state;
 pub mod template;
 pub mod text;
+pub mod token_adapter;
 pub mod twocall;
 
 pub use backend::{SlotDevice, SlotSource, TokenBackend};

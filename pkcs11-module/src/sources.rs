@@ -1,7 +1,7 @@
 //! Which slot sources a `C_Initialize` starts with.
 //!
-//! By default none yet: no slot appears unless a source is registered (the PC/SC readers and
-//! the emulated reader of `CPSCARD_EMULATED` plug in here when the token layer lands, DESIGN §4).
+//! By default only the emulated reader, and only when `CPSCARD_EMULATED` asks for it (DESIGN §4);
+//! the PC/SC readers plug in here when the token layer lands.
 //! A Rust program embedding the module (and the module's own tests) can register its own.
 
 use std::sync::{Arc, Mutex};
@@ -33,11 +33,18 @@ pub(crate) fn create() -> Result<Vec<Arc<dyn SlotSource>>> {
     let f = FACTORY.lock()?;
     match f.as_ref() {
         Some(factory) => factory(),
-        None => Ok(builtin()),
+        None => builtin(),
     }
 }
 
-/// Built-in sources: none until the token layer exists.
-fn builtin() -> Vec<Arc<dyn SlotSource>> {
-    Vec::new()
+/// Built-in sources: the emulated reader when `CPSCARD_EMULATED` asks for it. (PC/SC readers
+/// join here once the token layer can recognise their cards.)
+fn builtin() -> Result<Vec<Arc<dyn SlotSource>>> {
+    #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
+    let mut sources: Vec<Arc<dyn SlotSource>> = Vec::new();
+    #[cfg(feature = "emulator")]
+    if let Some(s) = crate::emulated::from_env()? {
+        sources.push(s);
+    }
+    Ok(sources)
 }

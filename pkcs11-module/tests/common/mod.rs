@@ -80,10 +80,12 @@ impl Module {
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The module's state is per process: tests that initialize it run one at a time, and start
-/// from a finalized library.
+/// from a finalized library without `CPSCARD_EMULATED`.
 pub fn serial(m: &Module) -> MutexGuard<'static, ()> {
     let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let _ = m.finalize();
+    // Tests that want the emulated reader set it themselves.
+    std::env::remove_var("CPSCARD_EMULATED");
     g
 }
 

@@ -1,0 +1,107 @@
+//! The built module with `CPSCARD_EMULATED` set (DESIGN §4): an emulated reader appears, says
+//! "EMULATED", and its card is not shown as a token until the token layer recognises it.
+
+#![cfg(feature = "emulator")]
+
+mod common;
+
+use std::ptr::null_mut;
+
+use common::{rv, serial, text, Module};
+use cryptoki_sys::*;
+
+fn init_with(m: &Module, value: &str) -> CK_RV {
+    std::env::set_var("CPSCARD_EMULATED", value);
+    let r = m.initialize();
+    std::env::remove_var("CPSCARD_EMULATED");
+    r
+}
+
+fn slots(m: &Module, present: bool) -> Vec<CK_SLOT_ID> {
+    let get = m.f.C_GetSlotList.unwrap();
+    let mut n = 0;
+    assert_eq!(
+        unsafe { get(present as CK_BBOOL, null_mut(), &mut n) },
+        CKR_OK
+    );
+    let mut ids = vec![0; n as usize];
+    assert_eq!(
+        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
+        CKR_OK
+    );
+    ids
+}
+
+#[test]
+fn emulated_reader_appears_only_when_asked() {
+    let m = Module::load();
+    let _g = serial(&m);
+    for generation in ["cps3", "cps4"] {
+        assert_eq!(init_with(&m, generation), CKR_OK);
+        let all = slots(&m, false);
+        assert_eq!(all.len(), 1, "{generation}: one emulated reader");
+        let mut si = CK_SLOT_INFO::default();
+        assert_eq!(
+            unsafe { (m.f.C_GetSlotInfo.unwrap())(all[0], &mut si) },
+            CKR_OK
+        );
+        let desc = text(&si.slotDescription);
+        assert!(desc.contains("EMULATED"), "{desc}");
+        assert!(
+            desc.to_uppercase().contains(&generation.to_uppercase()),
+            "{desc}"
+        );
+        assert_eq!(
+            si.flags & (CKF_REMOVABLE_DEVICE | CKF_HW_SLOT),
+            CKF_REMOVABLE_DEVICE | CKF_HW_SLOT
+        );
+        // No token layer yet: the card is not recognised, so no token is shown.
+        assert_eq!(si.flags & CKF_TOKEN_PRESENT, 0);
+        assert!(slots(&m, true).is_empty());
+        let mut ti = CK_TOKEN_INFO::default();
+        let r = unsafe { (m.f.C_GetTokenInfo.unwrap())(all[0], &mut ti) };
+        assert_eq!(r, CKR_TOKEN_NOT_RECOGNIZED, "{}", rv(r));
+        let mut h = 0;
+        let r = unsafe {
+            (m.f.C_OpenSession.unwrap())(all[0], CKF_SERIAL_SESSION, null_mut(), None, &mut h)
+        };
+        assert_eq!(r, CKR_TOKEN_NOT_RECOGNIZED, "{}", rv(r));
+        assert_eq!(m.finalize(), CKR_OK);
+    }
+    // Unset: no slot.
+    assert_eq!(m.initialize(), CKR_OK);
+    assert!(slots(&m, false).is_empty());
+    assert_eq!(m.finalize(), CKR_OK);
+}
+
+#[test]
+fn a_bad_request_fails_initialize() {
+    let m = Module::load();
+    let _g = serial(&m);
+    assert_eq!(init_with(&m, "cps9"), CKR_FUNCTION_FAILED);
+    assert_eq!(
+        m.finalize(),
+        CKR_CRYPTOKI_NOT_INITIALIZED,
+        "nothing was initialized"
+    );
+    assert_eq!(
+        init_with(&m, "cps3:/nonexistent-dir/sub/image.json"),
+        CKR_FUNCTION_FAILED
+    );
+    assert_eq!(m.finalize(), CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
+#[test]
+fn an_image_file_is_created_from_the_builtin_card() {
+    let m = Module::load();
+    let _g = serial(&m);
+    let dir = std::env::temp_dir().join(format!("cps-pkcs11-emulated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("card.json");
+    let _ = std::fs::remove_file(&image);
+    assert_eq!(init_with(&m, &format!("cps4:{}", image.display())), CKR_OK);
+    assert!(image.exists(), "image saved at {}", image.display());
+    assert_eq!(slots(&m, false).len(), 1);
+    assert_eq!(m.finalize(), CKR_OK);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
