@@ -1,0 +1,570 @@
+//! CPS4 (NXP ChipDoc) driver, after CPS4.md. Every APDU on logical channel 1 (CLA `01`),
+//! opened implicitly by selecting the ChipDoc AID (§2); files selected by path from the MF
+//! with `P1=08 P2=00` and an FCI `6F` answer (§4); 256-byte reads (§3).
+//!
+//! - `68 81` (channel closed) → the channel is reopened and the command sent once more,
+//!   except a command carrying a PIN (VERIFY with data, CHANGE): that one gives
+//!   [`CardError::ChannelClosed`] — the card did not check it, the user decides.
+//! - Signature key: MSE DST + PSO CDS over a host hash (PKCS#1 v1.5 `0A`/`28`, PSS
+//!   `15`/`2C`). Authentication key: PSS through PSO CDS; PKCS#1 v1.5 (any DigestInfo, TLS)
+//!   and raw RSA through a raw PSO DECIPHER of a block the host padded (§6.4-6.5).
+//! - The application DF `0001` is reselected before a key operation only when the driver does
+//!   not know it is current, with the same fallback as CPS3 (vendor: before each, §6.3).
+
+mod apdus;
+
+use super::binding::{bind, CardBinding, FileAccess, FileCache};
+use super::detect::{CardKind, Generation};
+use super::driver::CardDriver;
+use super::fcp::{parse_fcp, FileInfo};
+use super::hash::{HashAlg, MessageHasher};
+use super::link::{CardState, Io, Link, Replay};
+use super::path::FilePath;
+use super::pin::Pin;
+use super::rsa_pad::{digest_from_pkcs1_input, digest_info, pad_type1, unpad_type2};
+use super::types::{
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinState, PinStatus, SignAlgorithm,
+};
+use super::CardError;
+use crate::apdu::{Command, ExchangeRules, Response, StatusWord};
+use crate::transport::Transport;
+use zeroize::Zeroizing;
+
+/// Exchange rules of CPS4 (§3): 255-byte chaining blocks, 256-byte answers.
+pub const RULES: ExchangeRules = ExchangeRules {
+    max_send: 255,
+    max_recv: apdus::MAX_READ,
+    follow_61: true,
+};
+
+const DEFAULT_MODULUS_BYTES: usize = 256;
+
+/// PIN references (AODF `80 02 00 81` / `00 82`, CPS4.md §4.1, §6.2).
+fn pin_reference(kind: PinKind) -> u8 {
+    match kind {
+        PinKind::User => 0x81,
+        PinKind::Puk => 0x82,
+    }
+}
+
+/// Whether a command may be resent after the channel was reopened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    No,
+    Pin,
+}
+
+pub(crate) struct Cps4State {
+    kind: CardKind,
+    /// Channel 1 is open with ChipDoc selected.
+    channel_open: bool,
+    /// The current DF of ChipDoc, when known for sure.
+    current_df: Option<FilePath>,
+    app_df: FilePath,
+    key_sizes: Vec<(KeyRef, usize)>,
+}
+
+impl CardState for Cps4State {
+    fn forget_card_state(&mut self) {
+        self.channel_open = false;
+        self.current_df = None;
+    }
+}
+
+impl Cps4State {
+    fn modulus_bytes(&self, key: KeyRef) -> usize {
+        self.key_sizes
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| *s)
+            .unwrap_or(DEFAULT_MODULUS_BYTES)
+    }
+}
+
+/// A CPS4 card.
+pub struct Cps4Driver {
+    link: Link<Cps4State>,
+}
+
+impl Cps4Driver {
+    /// Wraps a transport whose card is a CPS4. No APDU is sent (the channel opens with the
+    /// first operation).
+    pub fn new(transport: Box<dyn Transport>, kind: CardKind) -> Result<Self, CardError> {
+        if kind.generation() != Generation::Cps4 {
+            return Err(CardError::NotRecognized(format!("{kind} is not a CPS4")));
+        }
+        Ok(Cps4Driver {
+            link: Link::new(
+                transport,
+                Cps4State {
+                    kind,
+                    channel_open: false,
+                    current_df: None,
+                    app_df: FilePath::from_fids(&[0x0001]),
+                    key_sizes: Vec::new(),
+                },
+                RULES,
+            ),
+        })
+    }
+
+    fn role(&self, key: KeyRef) -> Result<KeyRole, CardError> {
+        self.key_role(key).ok_or(CardError::NotFound)
+    }
+
+    /// MSE DST + PSO CDS over a hash (`alg` = ChipDoc algorithm id).
+    fn cds(&mut self, key: KeyRef, alg: u8, hash: &[u8]) -> Result<Vec<u8>, CardError> {
+        let k = self.link.state.modulus_bytes(key);
+        self.link.run(Replay::Allowed, |io| {
+            io.with_app_df(|io| {
+                io.check("MSE SET DST", &apdus::mse_dst(alg, key))?;
+                let cmd = io.with_case4_le(apdus::pso_cds(hash));
+                let r = io.check("PSO COMPUTE DIGITAL SIGNATURE", &cmd)?;
+                sized(r, k, "signature length differs from the modulus")
+            })
+        })
+    }
+
+    /// MSE CT + raw PSO DECIPHER of a modulus-length block: `block^d mod n`.
+    fn raw_rsa(&mut self, key: KeyRef, block: &[u8]) -> Result<Zeroizing<Vec<u8>>, CardError> {
+        let k = self.link.state.modulus_bytes(key);
+        if block.len() != k {
+            return Err(CardError::InvalidInput(
+                "the RSA block must be as long as the modulus",
+            ));
+        }
+        self.link.run(Replay::Allowed, |io| {
+            io.with_app_df(|io| {
+                io.check("MSE SET CT", &apdus::mse_ct())?;
+                let cmd = io.with_case4_le(apdus::pso_decipher_raw(block));
+                let r = io.send_cmd_masked(&cmd)?;
+                if !r.is_success() {
+                    return Err(CardError::from_status("PSO DECIPHER", r.sw));
+                }
+                if r.data().len() != k {
+                    return Err(CardError::BadAnswer(
+                        "raw RSA result length differs from the modulus",
+                    ));
+                }
+                Ok(r.into_data())
+            })
+        })
+    }
+
+    /// PKCS#1 v1.5 signature with the authentication key: host padding + raw RSA.
+    fn sign_padded(&mut self, key: KeyRef, data: &[u8]) -> Result<Vec<u8>, CardError> {
+        let block = pad_type1(data, self.link.state.modulus_bytes(key))?;
+        Ok(self.raw_rsa(key, &block)?.to_vec())
+    }
+
+    fn sign_digest(
+        &mut self,
+        key: KeyRef,
+        role: KeyRole,
+        h: HashAlg,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, CardError> {
+        if digest.len() != h.digest_len() {
+            return Err(CardError::InvalidInput(
+                "digest length does not match the hash",
+            ));
+        }
+        match role {
+            KeyRole::Signature => self.cds(key, apdus::pkcs1_alg(h), digest),
+            _ => self.sign_padded(key, &digest_info(h, digest)?),
+        }
+    }
+}
+
+fn sized(r: Response, k: usize, what: &'static str) -> Result<Vec<u8>, CardError> {
+    if r.data().len() != k {
+        return Err(CardError::BadAnswer(what));
+    }
+    Ok(r.data().to_vec())
+}
+
+impl Io<'_, Cps4State> {
+    /// Opens channel 1 by selecting ChipDoc; on failure, the vendor's recovery once (each
+    /// command's status ignored), then ChipDoc again (§2). Never a loop.
+    fn open_channel(&mut self) -> Result<(), CardError> {
+        let r = self.send(&apdus::select_chipdoc())?;
+        let r = if r.is_success() {
+            r
+        } else {
+            log::info!(target: "card", "ChipDoc selection failed ({}): recovery", r.sw);
+            let [isd, cps2ter, chipdoc] = apdus::recovery();
+            self.raw(&isd)?;
+            self.raw(&cps2ter)?;
+            self.send(&chipdoc)?
+        };
+        if !r.is_success() {
+            self.st.channel_open = false;
+            return Err(CardError::from_status("SELECT ChipDoc", r.sw));
+        }
+        self.st.channel_open = true;
+        self.st.current_df = Some(FilePath::mf());
+        Ok(())
+    }
+
+    /// Sends on channel 1, opening it first if needed; `68 81` reopens it and resends once
+    /// unless the command carries a PIN.
+    fn send_on_channel(
+        &mut self,
+        cmd: &Command,
+        secret: Secret,
+        masked: bool,
+    ) -> Result<Response, CardError> {
+        if !self.st.channel_open {
+            self.open_channel()?;
+        }
+        let send = |io: &mut Self| {
+            if masked {
+                io.send_masked(cmd)
+            } else {
+                io.send(cmd)
+            }
+        };
+        let r = send(self)?;
+        if r.sw != StatusWord::LogicalChannelNotSupported {
+            return Ok(r);
+        }
+        log::info!(target: "card", "logical channel 1 closed (68 81): reopening");
+        self.st.channel_open = false;
+        self.st.current_df = None;
+        self.open_channel()?;
+        if secret == Secret::Pin {
+            return Err(CardError::ChannelClosed);
+        }
+        send(self)
+    }
+
+    fn send_cmd(&mut self, cmd: &Command) -> Result<Response, CardError> {
+        self.send_on_channel(cmd, Secret::No, false)
+    }
+
+    fn send_cmd_masked(&mut self, cmd: &Command) -> Result<Response, CardError> {
+        self.send_on_channel(cmd, Secret::No, true)
+    }
+
+    fn check(&mut self, op: &'static str, cmd: &Command) -> Result<Response, CardError> {
+        let r = self.send_cmd(cmd)?;
+        if r.is_success() {
+            Ok(r)
+        } else {
+            Err(CardError::from_status(op, r.sw))
+        }
+    }
+
+    /// `01 A4 08 00 <path> [00]`: an EF and its FCI (which must be a `6F` with a size).
+    fn select_ef(&mut self, path: &FilePath) -> Result<FileInfo, CardError> {
+        let cmd = self.with_case4_le(apdus::select_path(path));
+        let r = self.send_cmd(&cmd)?;
+        if !r.is_success() {
+            self.st.current_df = None;
+            return Err(CardError::from_status("SELECT", r.sw));
+        }
+        self.st.current_df = Some(path.parent());
+        parse_fcp(r.data()).ok_or(CardError::BadAnswer("SELECT of an EF returned no FCI"))
+    }
+
+    /// `01 A4 08 00 <path>` (case 3): a DF below the MF.
+    fn select_df(&mut self, df: &FilePath) -> Result<(), CardError> {
+        let r = self.send_cmd(&apdus::select_path(df))?;
+        if !r.is_success() {
+            self.st.current_df = None;
+            return Err(CardError::from_status("SELECT", r.sw));
+        }
+        self.st.current_df = Some(df.clone());
+        Ok(())
+    }
+
+    fn read_ef(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
+        let info = self.select_ef(path)?;
+        // READ BINARY on channel 1; a closed channel was reopened by the SELECT just sent
+        self.read_body(apdus::read_binary, info.size, apdus::MAX_READ)
+    }
+
+    fn with_app_df<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Self) -> Result<T, CardError>,
+    ) -> Result<T, CardError> {
+        let app = self.st.app_df.clone();
+        if self.st.channel_open && self.st.current_df.as_ref() == Some(&app) {
+            match f(self) {
+                Err(e) if looks_like_wrong_df(&e) => {
+                    log::debug!(target: "card", "key operation refused ({e}): reselecting {app}");
+                }
+                r => return r,
+            }
+        }
+        self.select_df(&app)?;
+        f(self)
+    }
+
+    fn pin_state(&mut self, kind: PinKind) -> Result<PinState, CardError> {
+        let r = self.send_cmd(&apdus::verify_status(pin_reference(kind)))?;
+        match r.sw {
+            StatusWord::Success => Ok(PinState::Verified),
+            StatusWord::VerifyFailed { tries_left: 0 } | StatusWord::AuthBlocked => {
+                Ok(PinState::Blocked)
+            }
+            StatusWord::VerifyFailed { tries_left } => Ok(PinState::NotVerified { tries_left }),
+            sw => Err(CardError::from_status("VERIFY (status)", sw)),
+        }
+    }
+
+    fn verify_pin(&mut self, pin: &Pin) -> Result<(), CardError> {
+        let cmd = apdus::verify(pin_reference(pin.kind()), &pin.block());
+        let r = self.send_on_channel(&cmd, Secret::Pin, false)?;
+        if r.is_success() {
+            Ok(())
+        } else {
+            Err(CardError::from_status("VERIFY", r.sw))
+        }
+    }
+
+    fn set_new_pin(&mut self, new: &Pin) -> Result<(), CardError> {
+        let cmd = apdus::change_new_only(pin_reference(PinKind::User), &new.block());
+        let r = self.send_on_channel(&cmd, Secret::Pin, false)?;
+        if r.is_success() {
+            Ok(())
+        } else {
+            Err(CardError::from_status("CHANGE REFERENCE DATA", r.sw))
+        }
+    }
+}
+
+fn looks_like_wrong_df(e: &CardError) -> bool {
+    matches!(
+        e,
+        CardError::NotFound
+            | CardError::Refused {
+                sw: StatusWord::ConditionsNotSatisfied,
+                ..
+            }
+    )
+}
+
+impl FileAccess for Io<'_, Cps4State> {
+    fn read_serial(&mut self) -> Result<Vec<u8>, CardError> {
+        self.read_ef(&FilePath::from_fids(&[0xD003]))
+    }
+
+    fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
+        self.read_ef(path)
+    }
+}
+
+impl CardDriver for Cps4Driver {
+    fn kind(&self) -> CardKind {
+        self.link.state.kind
+    }
+
+    fn bind(&mut self, mut cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
+        let binding = self.link.run(Replay::Allowed, |io| {
+            let app = io.st.app_df.clone();
+            let kind = io.st.kind;
+            let cache = cache.as_mut().map(|c| &mut **c as &mut dyn FileCache);
+            bind(io, kind, &app, cache)
+        })?;
+        self.link.state.key_sizes = binding
+            .private_keys
+            .iter()
+            .filter_map(|k| {
+                Some((
+                    CardBinding::key_ref(k)?,
+                    k.modulus_bits.map(|b| b.div_ceil(8) as usize)?,
+                ))
+            })
+            .collect();
+        Ok(binding)
+    }
+
+    fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
+        self.link.run(Replay::Allowed, |io| io.read_ef(path))
+    }
+
+    fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            io.select_ef(path)?
+                .size
+                .ok_or(CardError::BadAnswer("FCI without a file size"))
+        })
+    }
+
+    fn write_file(&mut self, path: &FilePath, data: &[u8]) -> Result<(), CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            let size = io
+                .select_ef(path)?
+                .size
+                .ok_or(CardError::BadAnswer("FCI without a file size"))?;
+            if data.len() > size {
+                return Err(CardError::InvalidInput("data larger than the file"));
+            }
+            let mut body = Zeroizing::new(data.to_vec());
+            body.resize(size, 0);
+            io.write_body(apdus::update_binary, &body, apdus::MAX_WRITE)
+        })
+    }
+
+    fn read_cps2ter(&mut self, _file: Cps2terFile) -> Result<Vec<u8>, CardError> {
+        Err(CardError::Unsupported(
+            "CPS4 keeps the CPS2ter data in ChipDoc files listed in its DODF",
+        ))
+    }
+
+    fn pin_status(&mut self, kind: PinKind) -> Result<PinStatus, CardError> {
+        let state = self.link.run(Replay::Allowed, |io| io.pin_state(kind))?;
+        Ok(PinStatus {
+            kind,
+            state,
+            max_tries: kind.max_tries(),
+        })
+    }
+
+    fn verify(&mut self, pin: &Pin) -> Result<(), CardError> {
+        self.link.run(Replay::Never, |io| io.verify_pin(pin))
+    }
+
+    /// VERIFY the old PIN, then `01 24 01 81 08 <new>` (§6.2); nothing is changed when the
+    /// old PIN is wrong.
+    fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<(), CardError> {
+        if old.kind() != PinKind::User || new.kind() != PinKind::User {
+            return Err(CardError::InvalidInput("change_pin changes the user PIN"));
+        }
+        self.link.run(Replay::Never, |io| {
+            io.verify_pin(old)?;
+            io.set_new_pin(new)
+        })
+    }
+
+    /// `01 2C 03 81` then `01 24 01 81 08 <new>` (§6.2), the PUK verified before.
+    fn reset_pin(&mut self, new: &Pin) -> Result<(), CardError> {
+        if new.kind() != PinKind::User {
+            return Err(CardError::InvalidInput("reset_pin sets the user PIN"));
+        }
+        self.link.run(Replay::Never, |io| {
+            io.check(
+                "RESET RETRY COUNTER",
+                &apdus::reset_retry_counter(pin_reference(PinKind::User)),
+            )?;
+            io.set_new_pin(new)
+        })
+    }
+
+    fn key_role(&self, key: KeyRef) -> Option<KeyRole> {
+        match key {
+            KeyRef::CPS4_SIGNATURE => Some(KeyRole::Signature),
+            KeyRef::CPS4_AUTHENTICATION => Some(KeyRole::Authentication),
+            _ => None,
+        }
+    }
+
+    fn supports(&self, key: KeyRef, alg: SignAlgorithm) -> bool {
+        match (self.key_role(key), alg) {
+            (None, _) => false,
+            // raw RSA goes through PSO DECIPHER, whose CT key is always 20 (§5)
+            (Some(KeyRole::Signature), SignAlgorithm::RawRsa) => false,
+            (Some(_), _) => true,
+        }
+    }
+
+    fn supports_decipher(&self, key: KeyRef, _padding: DecipherPadding) -> bool {
+        self.key_role(key) == Some(KeyRole::Authentication)
+    }
+
+    fn sign(
+        &mut self,
+        key: KeyRef,
+        alg: SignAlgorithm,
+        input: &[u8],
+    ) -> Result<Vec<u8>, CardError> {
+        let role = self.role(key)?;
+        if !self.supports(key, alg) {
+            return Err(CardError::Unsupported(
+                "raw RSA with the signature key (PSO DECIPHER uses the authentication key)",
+            ));
+        }
+        match (role, alg) {
+            (_, SignAlgorithm::Pkcs1Message(h)) => {
+                let mut hasher = MessageHasher::new(h);
+                hasher.update(input);
+                self.sign_message(key, &hasher)
+            }
+            (_, SignAlgorithm::Pkcs1Digest(h)) => self.sign_digest(key, role, h, input),
+            (KeyRole::Signature, SignAlgorithm::Pkcs1Raw) => {
+                let (h, digest) = digest_from_pkcs1_input(input).ok_or(CardError::InvalidInput(
+                    "the signature key signs a SHA-1/SHA-256 DigestInfo or hash only",
+                ))?;
+                let digest = digest.to_vec();
+                self.cds(key, apdus::pkcs1_alg(h), &digest)
+            }
+            (_, SignAlgorithm::Pkcs1Raw) => self.sign_padded(key, input),
+            (_, SignAlgorithm::PssDigest(h)) => {
+                if input.len() != h.digest_len() {
+                    return Err(CardError::InvalidInput(
+                        "digest length does not match the hash",
+                    ));
+                }
+                self.cds(key, apdus::pss_alg(h), input)
+            }
+            (_, SignAlgorithm::RawRsa) => Ok(self.raw_rsa(key, input)?.to_vec()),
+        }
+    }
+
+    fn sign_message(&mut self, key: KeyRef, hasher: &MessageHasher) -> Result<Vec<u8>, CardError> {
+        let role = self.role(key)?;
+        let h = hasher.alg();
+        let digest = hasher.clone().finish();
+        self.sign_digest(key, role, h, &digest)
+    }
+
+    fn decipher(
+        &mut self,
+        key: KeyRef,
+        padding: DecipherPadding,
+        cryptogram: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CardError> {
+        self.role(key)?;
+        if !self.supports_decipher(key, padding) {
+            return Err(CardError::Unsupported(
+                "CPS4 deciphers with the authentication key only",
+            ));
+        }
+        let block = self.raw_rsa(key, cryptogram)?;
+        match padding {
+            DecipherPadding::Raw => Ok(block),
+            DecipherPadding::Pkcs1v15 => unpad_type2(&block),
+        }
+    }
+
+    fn get_challenge(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            let mut out = Vec::with_capacity(len + 8);
+            while out.len() < len {
+                let r = io.check("GET CHALLENGE", &apdus::get_challenge())?;
+                if r.data().len() != 8 {
+                    return Err(CardError::BadAnswer("GET CHALLENGE did not give 8 bytes"));
+                }
+                out.extend_from_slice(r.data());
+            }
+            out.truncate(len);
+            Ok(out)
+        })
+    }
+
+    fn transport(&self) -> &dyn Transport {
+        &*self.link.transport
+    }
+
+    fn transport_mut(&mut self) -> &mut dyn Transport {
+        &mut *self.link.transport
+    }
+
+    fn into_transport(self: Box<Self>) -> Box<dyn Transport> {
+        self.link.transport
+    }
+}
+
+#[cfg(test)]
+mod tests;

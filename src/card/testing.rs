@@ -1,0 +1,205 @@
+//! A scripted `Transport` for driver unit tests: it expects exact command bytes in order and
+//! gives the scripted answers; it can report a reset by another application.
+
+use crate::transport::{Protocol, Transmit, Transport, TransportError};
+use std::collections::VecDeque;
+
+/// One scripted step.
+pub enum Step {
+    /// Expect this command (hex, spaces ignored) and answer this (hex).
+    Apdu(String, String),
+    /// The next transmit fails with `CardReset` (another application reset the card).
+    Reset,
+}
+
+/// Builds an APDU step from hex text.
+pub fn ex(cmd: &str, answer: &str) -> Step {
+    Step::Apdu(cmd.replace(' ', "").to_uppercase(), answer.replace(' ', ""))
+}
+
+pub struct Scripted {
+    pub atr: Vec<u8>,
+    pub protocol: Protocol,
+    pub steps: VecDeque<Step>,
+    pub sent: Vec<String>,
+    pub reconnects: usize,
+    pub transactions: usize,
+}
+
+impl Scripted {
+    pub fn new(atr_hex: &str, protocol: Protocol, steps: Vec<Step>) -> Self {
+        Scripted {
+            atr: hex::decode(atr_hex.replace(' ', "")).unwrap(),
+            protocol,
+            steps: steps.into(),
+            sent: Vec::new(),
+            reconnects: 0,
+            transactions: 0,
+        }
+    }
+
+    pub fn cps3(steps: Vec<Step>) -> Self {
+        Self::new(
+            "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00",
+            Protocol::T0,
+            steps,
+        )
+    }
+
+    pub fn cps4(steps: Vec<Step>) -> Self {
+        Self::new(
+            "3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44",
+            Protocol::T1,
+            steps,
+        )
+    }
+
+    pub fn cps4_t0(steps: Vec<Step>) -> Self {
+        Self::new(
+            "3B DC 18 FF 00 00 12 25 00 64 80 00 04 01 00 90 00",
+            Protocol::T0,
+            steps,
+        )
+    }
+}
+
+impl Transmit for Scripted {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let got = hex::encode_upper(apdu);
+        match self.steps.pop_front() {
+            Some(Step::Apdu(want, answer)) => {
+                assert_eq!(
+                    got,
+                    want,
+                    "APDU #{} differs from the script (sent so far: {:?})",
+                    self.sent.len() + 1,
+                    self.sent
+                );
+                self.sent.push(got);
+                Ok(hex::decode(answer).unwrap())
+            }
+            Some(Step::Reset) => Err(TransportError::CardReset),
+            None => panic!("unexpected extra APDU {got} (sent so far: {:?})", self.sent),
+        }
+    }
+}
+
+impl Transport for Scripted {
+    fn reader_name(&self) -> &str {
+        "Scripted reader"
+    }
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+    fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        self.transactions += 1;
+        f(self)
+    }
+    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
+        self.reconnects += 1;
+        Ok(())
+    }
+}
+
+/// A shared handle so a test can inspect the transport after the driver took it.
+#[derive(Clone)]
+pub struct Shared(pub std::sync::Arc<std::sync::Mutex<Scripted>>);
+
+impl Shared {
+    pub fn new(s: Scripted) -> Self {
+        Shared(std::sync::Arc::new(std::sync::Mutex::new(s)))
+    }
+
+    /// Every scripted step was used.
+    pub fn assert_done(&self) {
+        let s = self.0.lock().unwrap();
+        assert!(
+            s.steps.is_empty(),
+            "{} scripted steps not sent (sent: {:?})",
+            s.steps.len(),
+            s.sent
+        );
+    }
+
+    pub fn sent(&self) -> Vec<String> {
+        self.0.lock().unwrap().sent.clone()
+    }
+
+    pub fn reconnects(&self) -> usize {
+        self.0.lock().unwrap().reconnects
+    }
+
+    /// Appends steps.
+    pub fn push(&self, steps: Vec<Step>) {
+        self.0.lock().unwrap().steps.extend(steps);
+    }
+}
+
+/// A `Transport` view of a [`Shared`] script (what the driver owns).
+pub struct SharedTransport {
+    inner: Shared,
+    atr: Vec<u8>,
+    protocol: Protocol,
+}
+
+impl Shared {
+    pub fn transport(&self) -> Box<dyn Transport> {
+        let s = self.0.lock().unwrap();
+        Box::new(SharedTransport {
+            inner: self.clone(),
+            atr: s.atr.clone(),
+            protocol: s.protocol,
+        })
+    }
+}
+
+impl Transmit for SharedTransport {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.inner.0.lock().unwrap().transmit(apdu)
+    }
+}
+
+impl Transport for SharedTransport {
+    fn reader_name(&self) -> &str {
+        "Scripted reader"
+    }
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+    fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        self.inner.0.lock().unwrap().transactions += 1;
+        f(self)
+    }
+    fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
+        self.inner.0.lock().unwrap().reconnect(reset)
+    }
+}
+
+/// A CPS3 EF FCP of the profile template (CPS3.md §3.1), 0x27 bytes.
+pub fn cps3_fcp(fid: u16, size: usize) -> String {
+    format!(
+        "6225 8002{size:04X} 820101 8302{fid:04X} 880100 A112 8C077BFFFFFFFFFF00 9C077BFFFFFFFFFF00 8A0105"
+    )
+    .replace(' ', "")
+}
+
+/// A CPS4 EF FCI (CPS4.md §4), 0x10 bytes.
+pub fn cps4_fci(fid: u16, size: usize) -> String {
+    format!("6F0E 8002{size:04X} 820101 8302{fid:04X} 8A0105").replace(' ', "")
+}
+
+pub fn hx(b: &[u8]) -> String {
+    hex::encode_upper(b)
+}
