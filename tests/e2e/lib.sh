@@ -174,14 +174,22 @@ start_emulator() {
   fi
 }
 
-# stop_emulator: SIGTERM, and the emulator must exit 0 (clean stop). Returns its exit code.
+# stop_emulator: SIGTERM, then returns the emulator's exit code (SIGKILL after 5 s → 137).
+# Runs in this shell (never inside $(...) or `check`: `wait` needs the emulator as a child).
 stop_emulator() {
   local pid=${1:-$EMU_PID} rc=0 i
-  kill -TERM "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do alive "$pid" || break; sleep 0.05; done
-  alive "$pid" && { kill -KILL "$pid"; echo "emulator $pid ignored SIGTERM" >&2; }
+  if alive "$pid"; then kill -KILL "$pid"; echo "emulator $pid ignored SIGTERM" >&2; fi
   wait "$pid" || rc=$?
   return "$rc"
+}
+
+# check_stop_emulator DESCRIPTION: the emulator must exit 0 on SIGTERM (a clean stop).
+check_stop_emulator() {
+  local rc=0
+  stop_emulator || rc=$?
+  check_eq "$1" "exit 0" "exit $rc"
 }
 
 # --- end --------------------------------------------------------------------------------------
