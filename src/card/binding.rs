@@ -136,26 +136,29 @@ pub(crate) fn bind(
     let odf_bytes = read(&app_df.child(0x5031), false)?.unwrap_or_default();
     let odf = parse_odf(&odf_bytes, app_df)?;
     let token_info = parse_token_info(&read(&app_df.child(0x5032), false)?.unwrap_or_default())?;
-    let mut dir = |k: DirectoryKind| -> Result<Option<Vec<u8>>, CardError> {
+    // A directory file's relative paths are resolved against the DF that holds it (the
+    // current DF once it is read, ISO 7816-4 §5.3.1.1): the same as the application DF on
+    // the contact interface; on the contactless one the xDFs live in 0001 (CPS3.md §10).
+    let mut dir = |k: DirectoryKind| -> Result<Option<(Vec<u8>, FilePath)>, CardError> {
         match odf.path_of(k) {
-            Some(p) => read(p, true),
+            Some(p) => Ok(read(p, true)?.map(|b| (b, p.parent()))),
             None => Ok(None),
         }
     };
     let pins = match dir(DirectoryKind::AuthObjects)? {
-        Some(b) => parse_aodf(&b)?,
+        Some((b, _)) => parse_aodf(&b)?,
         None => Vec::new(),
     };
     let private_keys = match dir(DirectoryKind::PrivateKeys)? {
-        Some(b) => parse_prkdf(&b, app_df)?,
+        Some((b, df)) => parse_prkdf(&b, &df)?,
         None => Vec::new(),
     };
     let certificates = match dir(DirectoryKind::Certificates)? {
-        Some(b) => parse_cdf(&b, app_df)?,
+        Some((b, df)) => parse_cdf(&b, &df)?,
         None => Vec::new(),
     };
     let data_objects = match dir(DirectoryKind::DataObjects)? {
-        Some(b) => parse_dodf(&b, app_df)?,
+        Some((b, df)) => parse_dodf(&b, &df)?,
         None => Vec::new(),
     };
     Ok(CardBinding {

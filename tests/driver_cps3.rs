@@ -1,0 +1,455 @@
+//! The CPS3 driver against the emulated CPS3 (in-process reader): binding, PIN, every
+//! signature path verified with the fixture certificates, decipher, CPS_DATA, CPS2ter volet,
+//! resets by another application, and APDU counts.
+
+mod driver_common;
+
+use cpscard::card::{
+    CardBinding, CardError, CardKind, Cps2terFile, DecipherPadding, HashAlg, KeyRef, MemoryCache,
+    MessageHasher, Pin, PinKind, PinState, SignAlgorithm,
+};
+use cpscard::emulator::{Generation, Interface};
+use driver_common::*;
+use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+const SIG: KeyRef = KeyRef::CPS3_SIGNATURE;
+const AUT: KeyRef = KeyRef::CPS3_AUTHENTICATION;
+
+fn cps3() -> (Box<dyn cpscard::card::CardDriver>, Card) {
+    emulated(Generation::Cps3, "cps")
+}
+
+fn login(d: &mut dyn cpscard::card::CardDriver, card: &Card) {
+    let (pin, _) = codes(card);
+    d.verify(&Pin::user(&pin).unwrap()).unwrap();
+}
+
+#[test]
+fn binding_reads_the_whole_application_in_20_apdus() {
+    let (mut d, card) = cps3();
+    assert_eq!(d.kind(), CardKind::Cps3Contact);
+    let b = d.bind(None).unwrap();
+    let n = apdus(&card);
+    println!("CPS3 bind: {n} APDUs");
+    // EF.SN by SFI, then SELECT + GET RESPONSE + READ for ODF, TokenInfo, AODF, PrKDF, CDF,
+    // and the DODF (two READs: more than 256 bytes)
+    assert!(n <= 20, "bind took {n} APDUs");
+    let info = card.lock().unwrap().image().info.clone();
+    assert_eq!(b.serial.serial, info.serial);
+    assert!(b.serial.luhn_valid);
+    assert_eq!(b.token_info.label.as_deref(), Some(info.label.as_str()));
+    assert_eq!(b.token_info.manufacturer_id.as_deref(), Some("ASIP-SANTE"));
+    let pin = b.user_pin().unwrap();
+    assert_eq!(
+        (pin.reference, pin.min_length, pin.max_length),
+        (1, 4, Some(4))
+    );
+    assert_eq!(b.puk().unwrap().reference, 2);
+    let refs: Vec<_> = b
+        .private_keys
+        .iter()
+        .filter_map(CardBinding::key_ref)
+        .collect();
+    assert_eq!(refs, vec![SIG, AUT]);
+    assert_eq!(b.private_keys[0].label(), Some("CPS_PRIV_SIG"));
+    // certificates, read lazily, are the image's
+    let (sig_key, aut_key) = image_keys(&card);
+    for (key, expected) in b.private_keys.iter().zip([&sig_key, &aut_key]) {
+        let cert = b.certificate_of(key).unwrap();
+        let der = d.read_file(&cert.path).unwrap();
+        assert_eq!(&cert_key(&der), expected, "{}", cert.path);
+    }
+    let labels: Vec<_> = b
+        .data_objects
+        .iter()
+        .filter_map(|o| o.common.label.clone())
+        .collect();
+    for l in [
+        "CPS_DATA",
+        "CPS_ID_CARD",
+        "CPS_INFO_PS",
+        "CPS_ACTIVITY_01_PS",
+    ] {
+        assert!(labels.iter().any(|x| x == l), "{l} missing from {labels:?}");
+    }
+}
+
+trait Label {
+    fn label(&self) -> Option<&str>;
+}
+impl Label for cpscard::card::pkcs15::PrivateKeyObject {
+    fn label(&self) -> Option<&str> {
+        self.common.label.as_deref()
+    }
+}
+
+#[test]
+fn a_warm_cache_leaves_only_the_serial_read() {
+    let (mut d, card) = cps3();
+    let mut cache = MemoryCache::default();
+    let first = d.bind(Some(&mut cache)).unwrap();
+    // a new process (new driver) on the same card, with the cache
+    let (mut d2, card2) = emulated_card_from(&card);
+    let before = apdus(&card2);
+    let second = d2.bind(Some(&mut cache)).unwrap();
+    assert_eq!(first, second);
+    let n = apdus(&card2) - before;
+    println!("CPS3 bind with a warm cache: {n} APDUs");
+    assert!(n <= 3, "{n}");
+}
+
+/// A second driver over the same emulated card (as another process would connect).
+fn emulated_card_from(card: &Card) -> (Box<dyn cpscard::card::CardDriver>, Card) {
+    let reader = cpscard::emulator::EmulatedReader::from_shared(card.clone());
+    (
+        cpscard::card::connect(Box::new(reader)).unwrap(),
+        card.clone(),
+    )
+}
+
+#[test]
+fn login_and_signature_cost_few_apdus_and_verify() {
+    let (mut d, card) = cps3();
+    d.bind(None).unwrap();
+    let (sig_key, _) = image_keys(&card);
+    let before = apdus(&card);
+    assert_eq!(
+        d.pin_status(PinKind::User).unwrap().state,
+        PinState::NotVerified { tries_left: 3 }
+    );
+    login(&mut *d, &card);
+    let msg = b"xxxxxxxxxxxxxxxxxxx\n";
+    let sig = d
+        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), msg)
+        .unwrap();
+    let n = apdus(&card) - before;
+    println!("CPS3 PIN status + login + SHA1-RSA signature after bind: {n} APDUs");
+    assert!(n <= 7, "{n}");
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(msg), &sig)
+        .unwrap();
+}
+
+#[test]
+fn signature_key_pso_hash_at_every_interesting_length() {
+    let (mut d, card) = cps3();
+    let (sig_key, _) = image_keys(&card);
+    login(&mut *d, &card);
+    for len in [1usize, 20, 63, 64, 65, 127, 128, 129, 1000, 5000] {
+        let msg: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+        let s = d
+            .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), &msg)
+            .unwrap();
+        sig_key
+            .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&msg), &s)
+            .unwrap_or_else(|e| panic!("SHA-256 {len}: {e}"));
+        let s = d
+            .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), &msg)
+            .unwrap();
+        sig_key
+            .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(&msg), &s)
+            .unwrap_or_else(|e| panic!("SHA-1 {len}: {e}"));
+    }
+    // streamed (C_SignUpdate)
+    let mut h = MessageHasher::new(HashAlg::Sha256);
+    h.update(&[1u8; 100]);
+    h.update(&[2u8; 200]);
+    let s = d.sign_message(SIG, &h).unwrap();
+    let mut all = vec![1u8; 100];
+    all.extend([2u8; 200]);
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&all), &s)
+        .unwrap();
+    // empty message: refused by the host, nothing sent
+    let before = apdus(&card);
+    assert!(matches!(
+        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b""),
+        Err(CardError::InvalidInput(_))
+    ));
+    assert_eq!(apdus(&card), before);
+}
+
+#[test]
+fn signature_key_over_host_hashes() {
+    let (mut d, card) = cps3();
+    let (sig_key, _) = image_keys(&card);
+    login(&mut *d, &card);
+    let digest = Sha256::digest(b"document");
+    let s = d
+        .sign(SIG, SignAlgorithm::Pkcs1Digest(HashAlg::Sha256), &digest)
+        .unwrap();
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
+        .unwrap();
+    // CKM_RSA_PKCS with a DigestInfo on the signature key: stripped, bare hash to the card
+    let d1 = Sha1::digest(b"document");
+    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha1, &d1).unwrap();
+    let s = d.sign(SIG, SignAlgorithm::Pkcs1Raw, &di).unwrap();
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha1>(), &d1, &s)
+        .unwrap();
+    assert!(!d.supports(SIG, SignAlgorithm::PssDigest(HashAlg::Sha256)));
+}
+
+#[test]
+fn authentication_key_tls_signatures_and_decipher() {
+    let (mut d, card) = cps3();
+    let (_, aut_key) = image_keys(&card);
+    login(&mut *d, &card);
+    let digest = Sha256::digest(b"handshake");
+    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
+    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &di).unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
+        .unwrap();
+    let s = d
+        .sign(AUT, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), b"hello")
+        .unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(b"hello"), &s)
+        .unwrap();
+    // TLS 1.1 MD5||SHA-1: 36 bytes, no DigestInfo
+    let raw = [0x5Au8; 36];
+    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &raw).unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new_unprefixed(), &raw, &s)
+        .unwrap();
+    // decipher
+    let mut rng = rand::thread_rng();
+    let c = aut_key
+        .encrypt(&mut rng, Pkcs1v15Encrypt, b"session key")
+        .unwrap();
+    let p = d.decipher(AUT, DecipherPadding::Pkcs1v15, &c).unwrap();
+    assert_eq!(&*p, b"session key");
+}
+
+#[test]
+fn without_login_the_card_refuses_and_nothing_is_retried() {
+    let (mut d, card) = cps3();
+    assert_eq!(
+        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x"),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    assert_eq!(verifies_with_data(&card, 1), 0);
+}
+
+#[test]
+fn wrong_pins_count_down_block_and_the_puk_unblocks() {
+    let (mut d, card) = cps3();
+    let (pin, puk) = codes(&card);
+    let wrong = Pin::user(if pin == "0000" { "1111" } else { "0000" }).unwrap();
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 2 })
+    );
+    assert_eq!(verifies_with_data(&card, 1), 1, "never retried");
+    assert_eq!(d.pin_status(PinKind::User).unwrap().tries_left(), 2);
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 1 })
+    );
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 0 })
+    );
+    assert!(d.pin_status(PinKind::User).unwrap().is_blocked());
+    assert_eq!(
+        d.verify(&Pin::user(&pin).unwrap()),
+        Err(CardError::PinBlocked)
+    );
+    // GET DATA counters agree
+    let c = counters(&card, PinKind::User);
+    assert_eq!((c.0, c.1), (3, 0));
+    let new = Pin::user("4321").unwrap();
+    d.unblock_pin(&Pin::puk(&puk).unwrap(), &new).unwrap();
+    let st = d.pin_status(PinKind::User).unwrap();
+    assert_eq!(st.state, PinState::NotVerified { tries_left: 3 });
+    d.verify(&new).unwrap();
+    assert!(d.pin_status(PinKind::User).unwrap().is_verified());
+    // change back
+    d.change_pin(&new, &Pin::user(&pin).unwrap()).unwrap();
+    d.verify(&Pin::user(&pin).unwrap()).unwrap();
+    let puk_counters = counters(&card, PinKind::Puk);
+    assert_eq!(puk_counters.0, 10);
+    assert_eq!(puk_counters.2, Some(99), "one unblock used");
+}
+
+/// GET DATA counters (max, left, usage) through a concrete CPS3 driver on the same card.
+fn counters(card: &Card, kind: PinKind) -> (u8, u8, Option<u16>) {
+    let reader = cpscard::emulator::EmulatedReader::from_shared(card.clone());
+    let mut cps3 = cpscard::card::Cps3Driver::new(Box::new(reader), CardKind::Cps3Contact).unwrap();
+    let r = cps3.pin_counters(kind).unwrap();
+    (r.max_tries, r.tries_left, r.usage_left)
+}
+
+#[test]
+fn reset_pin_needs_the_puk() {
+    let (mut d, _card) = cps3();
+    assert_eq!(
+        d.reset_pin(&Pin::user("1234").unwrap()),
+        Err(CardError::SecurityNotSatisfied)
+    );
+}
+
+#[test]
+fn cps_data_round_trip_and_data_objects() {
+    let (mut d, card) = cps3();
+    let b = d.bind(None).unwrap();
+    let data = b.data_object("CPS_DATA").unwrap().clone();
+    assert!(data.common.is_modifiable());
+    let size = d.file_size(&data.path).unwrap();
+    assert_eq!(
+        d.write_file(&data.path, b"hello"),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    login(&mut *d, &card);
+    d.write_file(&data.path, b"hello").unwrap();
+    let back = d.read_file(&data.path).unwrap();
+    assert_eq!(back.len(), size);
+    assert_eq!(&back[..5], b"hello");
+    assert!(back[5..].iter().all(|b| *b == 0));
+    assert!(matches!(
+        d.write_file(&data.path, &vec![1u8; size + 1]),
+        Err(CardError::InvalidInput(_))
+    ));
+    // a public object reads without PIN; an activity needs it (checked on a fresh card)
+    let id = b.data_object("CPS_ID_CARD").unwrap();
+    assert!(!d.read_file(&id.path).unwrap().is_empty());
+    let (mut fresh, _) = cps3();
+    let act = b.data_object("CPS_ACTIVITY_01_PS").unwrap();
+    assert!(act.common.is_private());
+    assert_eq!(
+        fresh.read_file(&act.path),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    assert!(!d.read_file(&act.path).unwrap().is_empty());
+}
+
+#[test]
+fn cps2ter_volet_after_login() {
+    let (mut d, card) = cps3();
+    login(&mut *d, &card);
+    let fact = d.read_cps2ter(Cps2terFile::SitFact).unwrap();
+    assert!(!fact.is_empty());
+    let act = d.read_cps2ter(Cps2terFile::Activity(1)).unwrap();
+    assert!(!act.is_empty());
+    // the IAS side still works afterwards
+    let (sig_key, _) = image_keys(&card);
+    let s = d
+        .sign(
+            SIG,
+            SignAlgorithm::Pkcs1Message(HashAlg::Sha256),
+            b"after volet",
+        )
+        .unwrap();
+    sig_key
+        .verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(b"after volet"),
+            &s,
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_reset_by_another_application_loses_the_login_but_never_replays_a_verify() {
+    let (mut d, card) = cps3();
+    d.bind(None).unwrap();
+    login(&mut *d, &card);
+    // another application resets the card right now
+    card.lock().unwrap().faults_mut().reset_after = Some(1);
+    d.pin_status(PinKind::User).unwrap(); // the APDU that triggers it
+                                          // the signature is replayed once after reconnecting; the PIN state is gone
+    assert_eq!(
+        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x"),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    login(&mut *d, &card);
+    d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x")
+        .unwrap();
+    // a reset right before a VERIFY: CardReset, and the VERIFY never reaches the card
+    card.lock().unwrap().faults_mut().reset_after = Some(1);
+    d.pin_status(PinKind::User).unwrap();
+    let before = verifies_with_data(&card, 1);
+    let (pin, _) = codes(&card);
+    assert_eq!(
+        d.verify(&Pin::user(&pin).unwrap()),
+        Err(CardError::CardReset)
+    );
+    assert_eq!(verifies_with_data(&card, 1), before);
+    login(&mut *d, &card);
+}
+
+#[test]
+fn removal_is_reported() {
+    let (mut d, card) = cps3();
+    card.lock().unwrap().faults_mut().remove_after = Some(1);
+    let _ = d.pin_status(PinKind::User);
+    assert_eq!(d.pin_status(PinKind::User), Err(CardError::CardRemoved));
+}
+
+#[test]
+fn get_challenge_gives_fresh_bytes() {
+    let (mut d, _) = cps3();
+    let a = d.get_challenge(20).unwrap();
+    let b = d.get_challenge(20).unwrap();
+    assert_eq!(a.len(), 20);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn every_fixture_card_binds_and_signs() {
+    for name in ["cps", "cpf", "cpe", "cpa", "cde", "cps-expired"] {
+        let (mut d, card) = emulated(Generation::Cps3, name);
+        let b = d.bind(None).unwrap();
+        assert!(
+            b.token_info.label.as_deref().unwrap_or("").contains("CPS3"),
+            "{name}"
+        );
+        login(&mut *d, &card);
+        let (_, aut_key) = image_keys(&card);
+        let digest = Sha256::digest(name.as_bytes());
+        let s = d
+            .sign(AUT, SignAlgorithm::Pkcs1Digest(HashAlg::Sha256), &digest)
+            .unwrap();
+        aut_key
+            .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn contactless_interface_binds_without_pin_and_signs_with_the_technical_key() {
+    let (mut d, card) = emulated_with(Generation::Cps3, Interface::Cps3Contactless);
+    assert_eq!(d.kind(), CardKind::Cps3Contactless);
+    let b = d.bind(None).unwrap();
+    assert!(b.pins.is_empty());
+    let key = b
+        .private_keys
+        .iter()
+        .find_map(CardBinding::key_ref)
+        .unwrap();
+    assert_eq!(key, KeyRef::CPS3_TECHNICAL);
+    assert!(matches!(
+        d.pin_status(PinKind::User),
+        Err(CardError::Unsupported(_))
+    ));
+    let cert = b.certificate_of(&b.private_keys[0]).unwrap();
+    let public = cert_key(&d.read_file(&cert.path).unwrap());
+    let digest = Sha256::digest(b"badge");
+    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
+    let s = d.sign(key, SignAlgorithm::Pkcs1Raw, &di).unwrap();
+    public
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
+        .unwrap();
+    let _ = card;
+}
+
+#[test]
+fn counters_through_get_data() {
+    let (_d, card) = cps3();
+    assert_eq!(counters(&card, PinKind::User), (3, 3, None));
+    assert_eq!(counters(&card, PinKind::Puk), (10, 10, Some(100)));
+}

@@ -1,0 +1,312 @@
+//! The CPS4 driver against the emulated CPS4 (in-process reader): the three ATRs, binding,
+//! PIN, PKCS#1 v1.5 and PSS signatures, raw RSA, decipher, CPS_DATA, channel and reset
+//! handling, APDU counts. Signatures verified with the fixture certificates.
+
+mod driver_common;
+
+use cpscard::card::{
+    CardBinding, CardDriver, CardError, CardKind, Cps4Atr, DecipherPadding, HashAlg, KeyRef,
+    MemoryCache, Pin, PinKind, PinState, SignAlgorithm,
+};
+use cpscard::emulator::{Generation, Interface};
+use driver_common::*;
+use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign, Pss};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+const SIG: KeyRef = KeyRef::CPS4_SIGNATURE;
+const AUT: KeyRef = KeyRef::CPS4_AUTHENTICATION;
+
+fn cps4() -> (Box<dyn CardDriver>, Card) {
+    emulated(Generation::Cps4, "cps")
+}
+
+fn login(d: &mut dyn CardDriver, card: &Card) {
+    let (pin, _) = codes(card);
+    d.verify(&Pin::user(&pin).unwrap()).unwrap();
+}
+
+#[test]
+fn the_three_atrs_bind_and_sign() {
+    for (interface, kind) in [
+        (Interface::Cps4Production, Cps4Atr::Production),
+        (Interface::Cps4ReleaseCandidate, Cps4Atr::ReleaseCandidate),
+        (Interface::Cps4T0, Cps4Atr::T0Only),
+    ] {
+        let (mut d, card) = emulated_with(Generation::Cps4, interface);
+        assert_eq!(d.kind(), CardKind::Cps4(kind));
+        let b = d.bind(None).unwrap();
+        let n = apdus(&card);
+        println!("CPS4 {kind:?} bind: {n} APDUs");
+        let info = card.lock().unwrap().image().info.clone();
+        assert_eq!(b.serial.serial, info.serial);
+        assert!(b.token_info.label.as_deref().unwrap().contains("CPS4"));
+        login(&mut *d, &card);
+        let (sig_key, aut_key) = image_keys(&card);
+        let s = d
+            .sign(
+                SIG,
+                SignAlgorithm::Pkcs1Message(HashAlg::Sha256),
+                b"ordonnance",
+            )
+            .unwrap();
+        sig_key
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(b"ordonnance"),
+                &s,
+            )
+            .unwrap();
+        let digest = Sha256::digest(b"tls13");
+        let s = d
+            .sign(AUT, SignAlgorithm::PssDigest(HashAlg::Sha256), &digest)
+            .unwrap();
+        aut_key
+            .verify(Pss::new::<Sha256>(), &digest, &s)
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+}
+
+#[test]
+fn binding_contents_and_apdu_count() {
+    let (mut d, card) = cps4();
+    let b = d.bind(None).unwrap();
+    let n = apdus(&card);
+    // open channel, EF.SN (SELECT + READ), then SELECT + READ per file (T=1: FCI direct);
+    // the DODF (CPS2TER_* entries, ~0x25F bytes) takes three READs
+    assert!(n <= 17, "bind took {n} APDUs");
+    assert_eq!(b.user_pin().unwrap().reference, 0x81);
+    assert_eq!(b.puk().unwrap().reference, 0x82);
+    let refs: Vec<_> = b
+        .private_keys
+        .iter()
+        .filter_map(CardBinding::key_ref)
+        .collect();
+    assert_eq!(refs, vec![SIG, AUT]);
+    assert!(b.private_keys[1].can_decrypt());
+    let (sig_key, aut_key) = image_keys(&card);
+    for (key, expected) in b.private_keys.iter().zip([&sig_key, &aut_key]) {
+        let cert = b.certificate_of(key).unwrap();
+        assert_eq!(&cert_key(&d.read_file(&cert.path).unwrap()), expected);
+    }
+    assert!(b.data_object("CPS_DATA").unwrap().common.is_modifiable());
+    // warm cache in another "process"
+    let mut cache = MemoryCache::default();
+    let first = d.bind(Some(&mut cache)).unwrap();
+    let reader = cpscard::emulator::EmulatedReader::from_shared(card.clone());
+    let mut d2 = cpscard::card::connect(Box::new(reader)).unwrap();
+    let before = apdus(&card);
+    assert_eq!(d2.bind(Some(&mut cache)).unwrap(), first);
+    let warm = apdus(&card) - before;
+    println!("CPS4 bind: {n} APDUs, with a warm cache: {warm}");
+    assert!(warm <= 3, "{warm}");
+}
+
+#[test]
+fn every_signature_path_verifies() {
+    let (mut d, card) = cps4();
+    d.bind(None).unwrap();
+    let (sig_key, aut_key) = image_keys(&card);
+    let before = apdus(&card);
+    login(&mut *d, &card);
+    let s = d
+        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), b"x")
+        .unwrap();
+    let n = apdus(&card) - before;
+    println!("CPS4 login + SHA1-RSA signature after bind: {n} APDUs");
+    assert!(n <= 3, "{n}");
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(b"x"), &s)
+        .unwrap();
+    // PSS with both keys, SHA-1 and SHA-256
+    for (key, public) in [(SIG, &sig_key), (AUT, &aut_key)] {
+        let d1 = Sha1::digest(b"pss");
+        let s = d
+            .sign(key, SignAlgorithm::PssDigest(HashAlg::Sha1), &d1)
+            .unwrap();
+        public.verify(Pss::new::<Sha1>(), &d1, &s).unwrap();
+        let d256 = Sha256::digest(b"pss");
+        let s = d
+            .sign(key, SignAlgorithm::PssDigest(HashAlg::Sha256), &d256)
+            .unwrap();
+        public.verify(Pss::new::<Sha256>(), &d256, &s).unwrap();
+    }
+    // CKM_RSA_PKCS on the signature key (DigestInfo stripped)
+    let h = Sha256::digest(b"doc");
+    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &h).unwrap();
+    let s = d.sign(SIG, SignAlgorithm::Pkcs1Raw, &di).unwrap();
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &h, &s)
+        .unwrap();
+    // the authentication key: TLS 1.2 DigestInfo, TLS 1.1 MD5||SHA-1, hash-and-sign
+    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &di).unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &h, &s)
+        .unwrap();
+    let raw = [0x24u8; 36];
+    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &raw).unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new_unprefixed(), &raw, &s)
+        .unwrap();
+    let s = d
+        .sign(AUT, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"m")
+        .unwrap();
+    aut_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"m"), &s)
+        .unwrap();
+    // raw RSA: block^d, checked with the public exponent
+    let mut block = vec![0u8; 256];
+    block[1..].copy_from_slice(&[0x42; 255]);
+    let out = d.sign(AUT, SignAlgorithm::RawRsa, &block).unwrap();
+    use rsa::traits::PublicKeyParts;
+    let back = rsa::BigUint::from_bytes_be(&out).modpow(aut_key.e(), aut_key.n());
+    assert_eq!(back.to_bytes_be(), block[1..].to_vec());
+    assert!(!d.supports(SIG, SignAlgorithm::RawRsa));
+}
+
+#[test]
+fn decipher_both_ways() {
+    let (mut d, card) = cps4();
+    let (_, aut_key) = image_keys(&card);
+    login(&mut *d, &card);
+    let mut rng = rand::thread_rng();
+    let c = aut_key
+        .encrypt(&mut rng, Pkcs1v15Encrypt, b"secret")
+        .unwrap();
+    assert_eq!(
+        &*d.decipher(AUT, DecipherPadding::Pkcs1v15, &c).unwrap(),
+        b"secret"
+    );
+    let raw = d.decipher(AUT, DecipherPadding::Raw, &c).unwrap();
+    assert_eq!(raw.len(), 256);
+    assert_eq!(&raw[..2], &[0x00, 0x02]);
+    assert!(raw.ends_with(b"secret"));
+}
+
+#[test]
+fn pin_lifecycle() {
+    let (mut d, card) = cps4();
+    let (pin, puk) = codes(&card);
+    let wrong = Pin::user(if pin == "0000" { "1111" } else { "0000" }).unwrap();
+    assert_eq!(
+        d.pin_status(PinKind::User).unwrap().state,
+        PinState::NotVerified { tries_left: 3 }
+    );
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 2 })
+    );
+    assert_eq!(verifies_with_data(&card, 0x81), 1);
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 1 })
+    );
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 0 })
+    );
+    assert!(d.pin_status(PinKind::User).unwrap().is_blocked());
+    assert_eq!(
+        d.verify(&Pin::user(&pin).unwrap()),
+        Err(CardError::PinBlocked)
+    );
+    let new = Pin::user("2468").unwrap();
+    assert_eq!(d.reset_pin(&new), Err(CardError::SecurityNotSatisfied));
+    d.unblock_pin(&Pin::puk(&puk).unwrap(), &new).unwrap();
+    assert_eq!(d.pin_status(PinKind::User).unwrap().tries_left(), 3);
+    d.verify(&new).unwrap();
+    assert!(d.pin_status(PinKind::User).unwrap().is_verified());
+    d.change_pin(&new, &Pin::user(&pin).unwrap()).unwrap();
+    assert_eq!(
+        d.change_pin(&new, &new),
+        Err(CardError::PinIncorrect { tries_left: 2 })
+    );
+    d.verify(&Pin::user(&pin).unwrap()).unwrap();
+}
+
+#[test]
+fn cps_data_round_trip() {
+    let (mut d, card) = cps4();
+    let b = d.bind(None).unwrap();
+    let path = b.data_object("CPS_DATA").unwrap().path.clone();
+    assert_eq!(
+        d.write_file(&path, b"abc"),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    login(&mut *d, &card);
+    d.write_file(&path, b"abc").unwrap();
+    let back = d.read_file(&path).unwrap();
+    assert_eq!(&back[..3], b"abc");
+    assert!(back[3..].iter().all(|b| *b == 0));
+    assert_eq!(back.len(), d.file_size(&path).unwrap());
+}
+
+#[test]
+fn a_closed_channel_is_reopened() {
+    let (mut d, card) = cps4();
+    login(&mut *d, &card);
+    // the card answers 68 81 to the next APDU (channel 1 closed under us)
+    card.lock().unwrap().faults_mut().status_at = Some((1, 0x6881));
+    assert!(d.pin_status(PinKind::User).unwrap().is_verified());
+    card.lock().unwrap().faults_mut().status_at = Some((1, 0x6881));
+    let before = verifies_with_data(&card, 0x81);
+    let (pin, _) = codes(&card);
+    assert_eq!(
+        d.verify(&Pin::user(&pin).unwrap()),
+        Err(CardError::ChannelClosed)
+    );
+    // the faulted VERIFY was not processed and not resent
+    assert_eq!(verifies_with_data(&card, 0x81), before + 1);
+    login(&mut *d, &card);
+}
+
+#[test]
+fn a_reset_by_another_application_reopens_the_channel() {
+    let (mut d, card) = cps4();
+    d.bind(None).unwrap();
+    login(&mut *d, &card);
+    card.lock().unwrap().faults_mut().reset_after = Some(1);
+    d.pin_status(PinKind::User).unwrap();
+    assert_eq!(
+        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x"),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    login(&mut *d, &card);
+    let (sig_key, _) = image_keys(&card);
+    let s = d
+        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x")
+        .unwrap();
+    sig_key
+        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"x"), &s)
+        .unwrap();
+}
+
+#[test]
+fn every_fixture_card_binds() {
+    for name in ["cps", "cpf", "cpe", "cpa", "cde", "cps-expired"] {
+        let (mut d, card) = emulated(Generation::Cps4, name);
+        let b = d.bind(None).unwrap();
+        assert_eq!(
+            b.serial.serial,
+            card.lock().unwrap().image().info.serial,
+            "{name}"
+        );
+        login(&mut *d, &card);
+        let (_, aut_key) = image_keys(&card);
+        let digest = Sha256::digest(name.as_bytes());
+        let s = d
+            .sign(AUT, SignAlgorithm::PssDigest(HashAlg::Sha256), &digest)
+            .unwrap();
+        aut_key.verify(Pss::new::<Sha256>(), &digest, &s).unwrap();
+    }
+}
+
+#[test]
+fn get_challenge_and_no_cps2ter_volet() {
+    let (mut d, _) = cps4();
+    assert_eq!(d.get_challenge(9).unwrap().len(), 9);
+    assert!(matches!(
+        d.read_cps2ter(cpscard::card::Cps2terFile::SitFact),
+        Err(CardError::Unsupported(_))
+    ));
+}
