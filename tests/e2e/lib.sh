@@ -19,7 +19,7 @@ E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E_PASSED=0
 E2E_FAILED=0
 E2E_READER="Virtual PCD 00 00"
-E2E_TIMEOUT=${E2E_TIMEOUT:-15}
+E2E_TIMEOUT=${E2E_TIMEOUT:-30}
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cpscard-e2e-$E2E_NAME.XXXXXX")
 E2E_EMULATORS=()
@@ -169,6 +169,13 @@ start_emulator() {
   E2E_EMULATORS+=("$EMU_PID")
   if ! wait_card present; then
     echo "FAIL - no card in $E2E_READER after starting the emulator ($*)" >&2
+    if alive "$EMU_PID"; then
+      echo "emulator $EMU_PID still running: $(tr -d '\0' < "/proc/$EMU_PID/wchan" 2>/dev/null)" \
+        "$(grep -E '^(State|Threads)' "/proc/$EMU_PID/status" | tr '\n' ' ')" >&2
+      ss -tnp 2>/dev/null | grep -F "${CPSCARD_VPCD_ADDR##*:}" >&2 || true
+    else
+      echo "emulator $EMU_PID has exited" >&2
+    fi
     tail -n 20 "$E2E_DIR/emulator$n.log" >&2
     exit 1
   fi
