@@ -8,7 +8,7 @@ use cpscard::card::{
     CardBinding, CardError, CardKind, Cps2terFile, DecipherPadding, HashAlg, KeyRef, MemoryCache,
     MessageHasher, Pin, PinKind, PinState, SignAlgorithm,
 };
-use cpscard::emulator::{Generation, Interface};
+use cpscard::emulator::{Generation, Interface, VirtualCard};
 use driver_common::*;
 use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign};
 use sha1::Sha1;
@@ -452,4 +452,42 @@ fn counters_through_get_data() {
     let (_d, card) = cps3();
     assert_eq!(counters(&card, PinKind::User), (3, 3, None));
     assert_eq!(counters(&card, PinKind::Puk), (10, 10, Some(100)));
+}
+
+/// A whole first use as the PKCS#11 module would do it: bind, both certificates, PIN state,
+/// login, one signature — cold, then in a new process with a warm file cache.
+#[test]
+fn apdus_for_a_first_signature_cold_and_warm() {
+    use cpscard::card::FileCache;
+    fn flow(d: &mut dyn cpscard::card::CardDriver, card: &Card, cache: &mut MemoryCache) -> u64 {
+        let before = apdus(card);
+        let b = d.bind(Some(cache)).unwrap();
+        for cert in &b.certificates {
+            let key = b.cache_key();
+            if cache.get(&key, &cert.path).is_none() {
+                let der = d.read_file(&cert.path).unwrap();
+                cache.put(&key, &cert.path, &der);
+            }
+        }
+        d.pin_status(PinKind::User).unwrap();
+        login(d, card);
+        d.sign(
+            SIG,
+            SignAlgorithm::Pkcs1Message(HashAlg::Sha256),
+            b"ordonnance",
+        )
+        .unwrap();
+        apdus(card) - before
+    }
+    let (mut d, card) = cps3();
+    let mut cache = MemoryCache::default();
+    let cold = flow(&mut *d, &card, &mut cache);
+    // pcscd powers the card off between processes: fresh card state, warm cache
+    card.lock().unwrap().power_off();
+    let (mut d2, _) = emulated_card_from(&card);
+    let warm = flow(&mut *d2, &card, &mut cache);
+    println!("CPS3 bind + certificates + login + signature: cold {cold} APDUs, warm {warm}");
+    // the vendor module needs 30 warm, OpenSC 94 (cryptolib-reference.md)
+    assert!(warm < 30 && cold < 94, "cold {cold}, warm {warm}");
+    assert!(warm <= 9, "warm {warm}");
 }

@@ -87,12 +87,31 @@ impl CardBinding {
         self.certificates.iter().find(|c| c.id == key.id)
     }
 
+    /// The key under which [`CardDriver::bind`](super::CardDriver::bind) stores this card's
+    /// files in a [`FileCache`]; use it to cache certificates the same way.
+    pub fn cache_key(&self) -> String {
+        cache_key(self.kind, &self.serial)
+    }
+
+    /// The private keys with a usable card key reference.
+    pub fn keys(&self) -> impl Iterator<Item = (&PrivateKeyObject, KeyRef)> {
+        self.private_keys
+            .iter()
+            .filter_map(|k| Self::key_ref(k).map(|r| (k, r)))
+    }
+
     /// The data object with this label.
     pub fn data_object(&self, label: &str) -> Option<&DataObject> {
         self.data_objects
             .iter()
             .find(|d| d.common.label.as_deref() == Some(label))
     }
+}
+
+/// The key a binding files its cached files under: card kind and full PAN (the ANS cache uses
+/// the serial only and serves stale files to another card with the same serial, objects.md §9).
+fn cache_key(kind: CardKind, serial: &CardSerial) -> String {
+    format!("{kind:?}-{}", serial.pan)
 }
 
 /// How the binding reaches files: each driver implements it inside one transaction.
@@ -112,7 +131,7 @@ pub(crate) fn bind(
 ) -> Result<CardBinding, CardError> {
     let serial = parse_ef_sn(&fa.read_serial()?)
         .map_err(|e| CardError::NotRecognized(format!("EF.SN.ICC: {e}")))?;
-    let cache_key = format!("{kind:?}-{}", serial.pan);
+    let cache_key = cache_key(kind, &serial);
     let mut read = |path: &FilePath, optional: bool| -> Result<Option<Vec<u8>>, CardError> {
         if let Some(c) = cache.as_deref_mut() {
             if let Some(content) = c.get(&cache_key, path) {
