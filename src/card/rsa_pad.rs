@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn type2_unpadding() {
         let mut block = vec![0x00, 0x02];
-        block.extend(std::iter::repeat_n(0x5A, 8));
+        block.extend([0x5A; 8]);
         block.push(0);
         block.extend_from_slice(b"secret");
         assert_eq!(&*unpad_type2(&block).unwrap(), b"secret");

@@ -174,7 +174,7 @@ fn tls_signature_with_the_auth_key_is_raw_rsa_on_a_host_padded_block() {
 #[test]
 fn decipher_removes_the_padding_on_the_host() {
     let mut plain = vec![0x00, 0x02];
-    plain.extend(std::iter::repeat_n(0x11, 250));
+    plain.extend([0x11; 250]);
     plain.push(0);
     plain.extend_from_slice(b"key");
     let (mut d, s) = driver(vec![
