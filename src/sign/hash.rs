@@ -21,7 +21,7 @@ impl HashAlg {
     ];
 
     /// Output length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             HashAlg::Sha1 => 20,
             HashAlg::Sha256 => 32,
@@ -71,14 +71,14 @@ impl HashAlg {
     pub fn parse_digest_info(input: &[u8]) -> Option<(HashAlg, &[u8])> {
         HashAlg::ALL.into_iter().find_map(|h| {
             let prefix = h.digest_info_prefix();
-            (input.len() == prefix.len() + h.len() && input.starts_with(prefix))
+            (input.len() == prefix.len() + h.output_len() && input.starts_with(prefix))
                 .then(|| (h, &input[prefix.len()..]))
         })
     }
 
     /// The hash whose output has exactly `len` bytes (a bare hash given to CKM_RSA_PKCS).
     pub fn from_len(len: usize) -> Option<HashAlg> {
-        HashAlg::ALL.into_iter().find(|h| h.len() == len)
+        HashAlg::ALL.into_iter().find(|h| h.output_len() == len)
     }
 }
 
@@ -133,7 +133,7 @@ mod tests {
             assert_eq!(di[1] as usize, di.len() - 2);
             // last prefix byte is the OCTET STRING length
             let p = h.digest_info_prefix();
-            assert_eq!(p[p.len() - 1] as usize, h.len());
+            assert_eq!(p[p.len() - 1] as usize, h.output_len());
             assert_eq!(HashAlg::parse_digest_info(&di), Some((h, &di[p.len()..])));
         }
     }

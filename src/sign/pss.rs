@@ -8,7 +8,7 @@ use super::{HashAlg, Hasher, SignError};
 
 /// MGF1 of `seed` to `len` bytes with `hash`.
 pub fn mgf1(hash: HashAlg, seed: &[u8], len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + hash.len());
+    let mut out = Vec::with_capacity(len + hash.output_len());
     let mut counter: u32 = 0;
     while out.len() < len {
         let mut h = Hasher::new(hash);
@@ -39,7 +39,7 @@ impl PssParams {
         PssParams {
             hash,
             mgf_hash: hash,
-            salt_len: hash.len(),
+            salt_len: hash.output_len(),
         }
     }
 }
@@ -52,7 +52,7 @@ pub fn encode(
     params: &PssParams,
     salt: &[u8],
 ) -> Result<Vec<u8>, SignError> {
-    let h_len = params.hash.len();
+    let h_len = params.hash.output_len();
     if m_hash.len() != h_len {
         return Err(SignError::WrongHashLength {
             expected: h_len,
@@ -107,7 +107,7 @@ pub fn verify(
     mgf_hash: HashAlg,
     salt_len: Option<usize>,
 ) -> Result<(), SignError> {
-    let h_len = hash.len();
+    let h_len = hash.output_len();
     let em_bits = mod_bits - 1;
     let em_len = em_bits.div_ceil(8);
     let em = match em.len().checked_sub(em_len) {
@@ -170,7 +170,7 @@ mod tests {
                 let m = hash.digest(b"hello");
                 let p = PssParams::standard(hash);
                 let salt = vec![0x5A; p.salt_len];
-                if (bits - 1).div_ceil(8) < 2 * hash.len() + 2 {
+                if (bits - 1).div_ceil(8) < 2 * hash.output_len() + 2 {
                     // RFC 8017 §9.1.1 step 3: the key is too small for this hash and salt
                     assert!(encode(&m, bits, &p, &salt).is_err());
                     continue;
