@@ -12,6 +12,7 @@
 
 pub mod apdu;
 pub mod card;
+pub mod crypto;
 pub mod sign;
 pub mod transport;
 

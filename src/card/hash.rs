@@ -57,6 +57,28 @@ impl HashAlg {
     }
 }
 
+impl From<HashAlg> for crate::crypto::HashAlg {
+    fn from(alg: HashAlg) -> Self {
+        match alg {
+            HashAlg::Sha1 => crate::crypto::HashAlg::Sha1,
+            HashAlg::Sha256 => crate::crypto::HashAlg::Sha256,
+        }
+    }
+}
+
+impl TryFrom<crate::crypto::HashAlg> for HashAlg {
+    /// The hash the cards cannot do.
+    type Error = crate::crypto::HashAlg;
+
+    fn try_from(alg: crate::crypto::HashAlg) -> Result<Self, Self::Error> {
+        match alg {
+            crate::crypto::HashAlg::Sha1 => Ok(HashAlg::Sha1),
+            crate::crypto::HashAlg::Sha256 => Ok(HashAlg::Sha256),
+            other => Err(other),
+        }
+    }
+}
+
 const BLOCK: usize = 64;
 
 /// What the card needs to finish a hash (CPS3.md §6.4).

@@ -4,23 +4,8 @@
 
 use super::hash::HashAlg;
 use super::CardError;
+use crate::crypto::{self, pkcs1};
 use zeroize::Zeroizing;
-
-const SHA1_PREFIX: [u8; 15] = [
-    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x05, 0x00, 0x04, 0x14,
-];
-/// SHA-1 DigestInfo without the NULL parameters (accepted when stripping).
-const SHA1_PREFIX_NO_NULL: [u8; 13] = [
-    0x30, 0x1F, 0x30, 0x07, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x04, 0x14,
-];
-const SHA256_PREFIX: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-const SHA256_PREFIX_NO_NULL: [u8; 17] = [
-    0x30, 0x2F, 0x30, 0x0B, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x04,
-    0x20,
-];
 
 /// Smallest PKCS#1 v1.5 padding: `00 01|02`, 8 padding bytes, `00`.
 pub const PKCS1_OVERHEAD: usize = 11;
@@ -32,29 +17,14 @@ pub fn digest_info(alg: HashAlg, digest: &[u8]) -> Result<Vec<u8>, CardError> {
             "digest length does not match the hash",
         ));
     }
-    let prefix: &[u8] = match alg {
-        HashAlg::Sha1 => &SHA1_PREFIX,
-        HashAlg::Sha256 => &SHA256_PREFIX,
-    };
-    let mut out = prefix.to_vec();
-    out.extend_from_slice(digest);
-    Ok(out)
+    Ok(crypto::HashAlg::from(alg).digest_info(digest))
 }
 
 /// Recognises a SHA-1 / SHA-256 DigestInfo (with or without NULL parameters) and returns the
-/// algorithm and bare digest.
+/// algorithm and bare digest. Other hashes are not card hashes: `None`.
 pub fn parse_digest_info(data: &[u8]) -> Option<(HashAlg, &[u8])> {
-    let candidates: [(&[u8], HashAlg); 4] = [
-        (&SHA1_PREFIX, HashAlg::Sha1),
-        (&SHA1_PREFIX_NO_NULL, HashAlg::Sha1),
-        (&SHA256_PREFIX, HashAlg::Sha256),
-        (&SHA256_PREFIX_NO_NULL, HashAlg::Sha256),
-    ];
-    candidates.into_iter().find_map(|(prefix, alg)| {
-        data.strip_prefix(prefix)
-            .filter(|d| d.len() == alg.digest_len())
-            .map(|d| (alg, d))
-    })
+    let (alg, digest) = crypto::HashAlg::parse_digest_info(data)?;
+    Some((HashAlg::try_from(alg).ok()?, digest))
 }
 
 /// The bare digest the signature key's PSO CDS takes from a `CKM_RSA_PKCS` input: a
@@ -69,32 +39,15 @@ pub fn digest_from_pkcs1_input(data: &[u8]) -> Option<(HashAlg, &[u8])> {
 
 /// EMSA-PKCS1-v1_5 block type 1: `00 01 FF…FF 00 data`, `k` bytes.
 pub fn pad_type1(data: &[u8], k: usize) -> Result<Vec<u8>, CardError> {
-    if data.len() + PKCS1_OVERHEAD > k {
-        return Err(CardError::InvalidInput(
-            "data too long for PKCS#1 v1.5 padding with this key",
-        ));
-    }
-    let mut out = Vec::with_capacity(k);
-    out.extend_from_slice(&[0x00, 0x01]);
-    out.resize(k - data.len() - 1, 0xFF);
-    out.push(0x00);
-    out.extend_from_slice(data);
-    Ok(out)
+    pkcs1::pad_type1(data, k)
+        .map_err(|_| CardError::InvalidInput("data too long for PKCS#1 v1.5 padding with this key"))
 }
 
 /// Removes PKCS#1 v1.5 block type 2 padding (`00 02 PS≥8 non-zero 00 M`).
 pub fn unpad_type2(block: &[u8]) -> Result<Zeroizing<Vec<u8>>, CardError> {
-    let bad = CardError::BadAnswer("deciphered block has no valid PKCS#1 v1.5 padding");
-    let [0x00, 0x02, rest @ ..] = block else {
-        return Err(bad);
-    };
-    let sep = rest.iter().position(|b| *b == 0).ok_or(bad)?;
-    if sep < 8 {
-        return Err(CardError::BadAnswer(
-            "deciphered block has no valid PKCS#1 v1.5 padding",
-        ));
-    }
-    Ok(Zeroizing::new(rest[sep + 1..].to_vec()))
+    pkcs1::unpad_type2(block)
+        .map(Zeroizing::new)
+        .map_err(|_| CardError::BadAnswer("deciphered block has no valid PKCS#1 v1.5 padding"))
 }
 
 #[cfg(test)]
@@ -117,7 +70,10 @@ mod tests {
         assert_eq!(digest_from_pkcs1_input(&d), Some((HashAlg::Sha256, &d[..])));
         assert!(digest_from_pkcs1_input(&[0u8; 36]).is_none()); // TLS 1.1 MD5||SHA1
         assert!(digest_info(HashAlg::Sha1, &d).is_err());
-        let mut no_null = SHA256_PREFIX_NO_NULL.to_vec();
+        let mut no_null = vec![
+            0x30, 0x2F, 0x30, 0x0B, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x04, 0x20,
+        ];
         no_null.extend_from_slice(&d);
         assert_eq!(parse_digest_info(&no_null), Some((HashAlg::Sha256, &d[..])));
         assert!(parse_digest_info(&di[..50]).is_none());

@@ -1,15 +1,15 @@
 //! PKCS#1 v1.5 block formats (RFC 8017 §7.2.2 step 3, §9.2 step 5).
 
-use super::SignError;
+use super::CryptoError;
 
 /// Least padding string length of a PKCS#1 v1.5 block (RFC 8017 §9.2 step 5: PS ≥ 8 bytes).
 const MIN_PS: usize = 8;
 
 /// `00 01 FF…FF 00 T` of `k` bytes: what a raw RSA private operation turns into a PKCS#1 v1.5
 /// signature (CPS4's authentication key: the host pads, the card only exponentiates — CPS4.md §6.4).
-pub fn pad_type1(t: &[u8], k: usize) -> Result<Vec<u8>, SignError> {
+pub fn pad_type1(t: &[u8], k: usize) -> Result<Vec<u8>, CryptoError> {
     if t.len() + 3 + MIN_PS > k {
-        return Err(SignError::InputTooLong {
+        return Err(CryptoError::InputTooLong {
             len: t.len(),
             max: k.saturating_sub(3 + MIN_PS),
         });
@@ -25,9 +25,9 @@ pub fn pad_type1(t: &[u8], k: usize) -> Result<Vec<u8>, SignError> {
 /// Removes `00 02 PS 00` from a deciphered block (RFC 8017 §7.2.2 step 3) and returns the
 /// message. The scan does not stop early, so that the time taken does not depend on where the
 /// separator is; every failure gives the same error.
-pub fn unpad_type2(em: &[u8]) -> Result<Vec<u8>, SignError> {
+pub fn unpad_type2(em: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if em.len() < 3 + MIN_PS {
-        return Err(SignError::BadPadding);
+        return Err(CryptoError::BadPadding);
     }
     let mut bad = (em[0] != 0x00) as u8 | (em[1] != 0x02) as u8;
     let mut sep: usize = 0;
@@ -37,23 +37,23 @@ pub fn unpad_type2(em: &[u8]) -> Result<Vec<u8>, SignError> {
     }
     bad |= (sep == 0) as u8 | (sep < 2 + MIN_PS) as u8;
     if bad != 0 {
-        return Err(SignError::BadPadding);
+        return Err(CryptoError::BadPadding);
     }
     Ok(em[sep + 1..].to_vec())
 }
 
 /// Checks `00 01 FF…FF 00 T` and returns `T` (used to verify signatures of raw input).
-pub fn unpad_type1(em: &[u8]) -> Result<&[u8], SignError> {
+pub fn unpad_type1(em: &[u8]) -> Result<&[u8], CryptoError> {
     if em.len() < 3 + MIN_PS || em[0] != 0x00 || em[1] != 0x01 {
-        return Err(SignError::BadPadding);
+        return Err(CryptoError::BadPadding);
     }
     let sep = em[2..]
         .iter()
         .position(|&b| b != 0xFF)
         .map(|p| p + 2)
-        .ok_or(SignError::BadPadding)?;
+        .ok_or(CryptoError::BadPadding)?;
     if em[sep] != 0x00 || sep < 2 + MIN_PS {
-        return Err(SignError::BadPadding);
+        return Err(CryptoError::BadPadding);
     }
     Ok(&em[sep + 1..])
 }
@@ -74,7 +74,7 @@ mod tests {
         assert!(pad_type1(&[0; 245], 256).is_ok());
         assert!(matches!(
             pad_type1(&[0; 246], 256),
-            Err(SignError::InputTooLong { max: 245, .. })
+            Err(CryptoError::InputTooLong { max: 245, .. })
         ));
     }
 

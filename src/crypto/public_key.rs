@@ -1,7 +1,7 @@
 //! Verifying signatures with a public key, in the host: every signature the card returns is
 //! checked before it is handed out (a card fault must never give a bad signature, issue 3).
 
-use super::{pkcs1, pss, HashAlg, SignError};
+use super::{pkcs1, pss, CryptoError, HashAlg};
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPublicKey};
 
@@ -13,20 +13,20 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// From a DER `SubjectPublicKeyInfo` (as found in a certificate).
-    pub fn from_spki_der(spki: &[u8]) -> Result<Self, SignError> {
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, CryptoError> {
         use rsa::pkcs8::DecodePublicKey;
         let key = RsaPublicKey::from_public_key_der(spki)
-            .map_err(|_| SignError::BadKey("not an RSA SubjectPublicKeyInfo"))?;
+            .map_err(|_| CryptoError::BadKey("not an RSA SubjectPublicKeyInfo"))?;
         Ok(PublicKey { key })
     }
 
     /// From modulus and public exponent, big-endian.
-    pub fn from_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, SignError> {
+    pub fn from_components(modulus: &[u8], exponent: &[u8]) -> Result<Self, CryptoError> {
         let key = RsaPublicKey::new(
             BigUint::from_bytes_be(modulus),
             BigUint::from_bytes_be(exponent),
         )
-        .map_err(|_| SignError::BadKey("invalid RSA public key"))?;
+        .map_err(|_| CryptoError::BadKey("invalid RSA public key"))?;
         Ok(PublicKey { key })
     }
 
@@ -55,14 +55,14 @@ impl PublicKey {
 
     /// `s^e mod n`, left-padded to the modulus size. Fails when `s` is not below `n` or has
     /// the wrong length.
-    pub fn raw_public(&self, s: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub fn raw_public(&self, s: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let k = self.size();
         if s.len() != k {
-            return Err(SignError::BadSignature);
+            return Err(CryptoError::BadSignature);
         }
         let s = BigUint::from_bytes_be(s);
         if &s >= self.key.n() {
-            return Err(SignError::BadSignature);
+            return Err(CryptoError::BadSignature);
         }
         let m = s.modpow(self.key.e(), self.key.n()).to_bytes_be();
         let mut out = vec![0u8; k - m.len()];
@@ -72,11 +72,11 @@ impl PublicKey {
 
     /// Verifies a PKCS#1 v1.5 signature over the block content `t` (a DigestInfo, or the raw
     /// input of CKM_RSA_PKCS).
-    pub fn verify_pkcs1(&self, t: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    pub fn verify_pkcs1(&self, t: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         let em = self.raw_public(signature)?;
         let expected = pkcs1::pad_type1(t, self.size())?;
         if em != expected {
-            return Err(SignError::BadSignature);
+            return Err(CryptoError::BadSignature);
         }
         Ok(())
     }
@@ -89,17 +89,17 @@ impl PublicKey {
         hash: HashAlg,
         mgf_hash: HashAlg,
         salt_len: Option<usize>,
-    ) -> Result<(), SignError> {
+    ) -> Result<(), CryptoError> {
         let em = self.raw_public(signature)?;
         pss::verify(m_hash, &em, self.bits(), hash, mgf_hash, salt_len)
     }
 
     /// Encrypts `msg` with PKCS#1 v1.5 type-2 padding (C_Encrypt with the public key).
-    pub fn encrypt_pkcs1(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub fn encrypt_pkcs1(&self, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut rng = rand::thread_rng();
         self.key
             .encrypt(&mut rng, rsa::Pkcs1v15Encrypt, msg)
-            .map_err(|_| SignError::InputTooLong {
+            .map_err(|_| CryptoError::InputTooLong {
                 len: msg.len(),
                 max: self.size().saturating_sub(11),
             })
@@ -109,7 +109,7 @@ impl PublicKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sign::pss::PssParams;
+    use crate::crypto::pss::PssParams;
     use rsa::RsaPrivateKey;
     use std::sync::OnceLock;
 

@@ -4,7 +4,7 @@
 //! (SHA-384/512, another salt length, another MGF hash): the host encodes, the card performs a
 //! raw RSA private operation through PSO DECIPHER (CPS4.md §6.4, issue 3 item 4).
 
-use super::{HashAlg, Hasher, SignError};
+use super::{CryptoError, HashAlg, Hasher};
 
 /// MGF1 of `seed` to `len` bytes with `hash`.
 pub fn mgf1(hash: HashAlg, seed: &[u8], len: usize) -> Vec<u8> {
@@ -51,23 +51,23 @@ pub fn encode(
     mod_bits: usize,
     params: &PssParams,
     salt: &[u8],
-) -> Result<Vec<u8>, SignError> {
+) -> Result<Vec<u8>, CryptoError> {
     let h_len = params.hash.output_len();
     if m_hash.len() != h_len {
-        return Err(SignError::WrongHashLength {
+        return Err(CryptoError::WrongHashLength {
             expected: h_len,
             got: m_hash.len(),
         });
     }
     if salt.len() != params.salt_len {
-        return Err(SignError::BadParameters(
+        return Err(CryptoError::BadParameters(
             "salt length differs from the parameters",
         ));
     }
     let em_bits = mod_bits - 1;
     let em_len = em_bits.div_ceil(8);
     if em_len < h_len + salt.len() + 2 {
-        return Err(SignError::BadParameters("salt too long for this key"));
+        return Err(CryptoError::BadParameters("salt too long for this key"));
     }
     // H = Hash(00 x 8 || mHash || salt)
     let mut hasher = Hasher::new(params.hash);
@@ -106,23 +106,23 @@ pub fn verify(
     hash: HashAlg,
     mgf_hash: HashAlg,
     salt_len: Option<usize>,
-) -> Result<(), SignError> {
+) -> Result<(), CryptoError> {
     let h_len = hash.output_len();
     let em_bits = mod_bits - 1;
     let em_len = em_bits.div_ceil(8);
     let em = match em.len().checked_sub(em_len) {
         Some(0) => em,
         Some(1) if em[0] == 0 => &em[1..],
-        _ => return Err(SignError::BadSignature),
+        _ => return Err(CryptoError::BadSignature),
     };
     if m_hash.len() != h_len || em_len < h_len + 2 || em[em_len - 1] != 0xBC {
-        return Err(SignError::BadSignature);
+        return Err(CryptoError::BadSignature);
     }
     let (masked_db, rest) = em.split_at(em_len - h_len - 1);
     let h = &rest[..h_len];
     let top_bits = 8 * em_len - em_bits;
     if top_bits > 0 && masked_db[0] & !(0xFF >> top_bits) != 0 {
-        return Err(SignError::BadSignature);
+        return Err(CryptoError::BadSignature);
     }
     let mask = mgf1(mgf_hash, h, masked_db.len());
     let mut db: Vec<u8> = masked_db.iter().zip(mask).map(|(a, b)| a ^ b).collect();
@@ -130,14 +130,14 @@ pub fn verify(
     let one = db
         .iter()
         .position(|&b| b != 0)
-        .ok_or(SignError::BadSignature)?;
+        .ok_or(CryptoError::BadSignature)?;
     if db[one] != 0x01 {
-        return Err(SignError::BadSignature);
+        return Err(CryptoError::BadSignature);
     }
     let salt = &db[one + 1..];
     if let Some(want) = salt_len {
         if salt.len() != want {
-            return Err(SignError::BadSignature);
+            return Err(CryptoError::BadSignature);
         }
     }
     let mut hasher = Hasher::new(hash);
@@ -145,7 +145,7 @@ pub fn verify(
     hasher.update(m_hash);
     hasher.update(salt);
     if hasher.finish() != h {
-        return Err(SignError::BadSignature);
+        return Err(CryptoError::BadSignature);
     }
     Ok(())
 }

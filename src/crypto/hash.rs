@@ -67,12 +67,32 @@ impl HashAlg {
         v
     }
 
-    /// Recognises a DigestInfo of a known hash, returning the hash and the digest.
+    /// The DigestInfo prefix with the `NULL` parameters omitted (RFC 8017 §9.2 note 1:
+    /// "absent parameters" is also seen, e.g. from some TLS stacks for SHA-1).
+    fn digest_info_prefix_without_null(self) -> Vec<u8> {
+        let full = self.digest_info_prefix();
+        // 30 L 30 l <OID> 05 00 04 h  →  30 L-2 30 l-2 <OID> 04 h
+        let mut p = vec![0x30, full[1] - 2, 0x30, full[3] - 2];
+        p.extend_from_slice(&full[4..full.len() - 4]);
+        p.extend_from_slice(&full[full.len() - 2..]);
+        p
+    }
+
+    /// Recognises a DigestInfo of a known hash (with or without `NULL` parameters), returning
+    /// the hash and the digest.
     pub fn parse_digest_info(input: &[u8]) -> Option<(HashAlg, &[u8])> {
         HashAlg::ALL.into_iter().find_map(|h| {
-            let prefix = h.digest_info_prefix();
-            (input.len() == prefix.len() + h.output_len() && input.starts_with(prefix))
-                .then(|| (h, &input[prefix.len()..]))
+            [
+                h.digest_info_prefix().to_vec(),
+                h.digest_info_prefix_without_null(),
+            ]
+            .into_iter()
+            .find_map(|prefix| {
+                input
+                    .strip_prefix(prefix.as_slice())
+                    .filter(|d| d.len() == h.output_len())
+            })
+            .map(|d| (h, d))
         })
     }
 
@@ -152,6 +172,25 @@ mod tests {
         h.update(b"a");
         h.update(b"bc");
         assert_eq!(h.finish(), HashAlg::Sha256.digest(b"abc"));
+    }
+
+    #[test]
+    fn digest_info_without_null_parameters_is_recognised() {
+        let d = [9u8; 20];
+        let mut no_null = vec![
+            0x30, 0x1F, 0x30, 0x07, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A, 0x04, 0x14,
+        ];
+        no_null.extend_from_slice(&d);
+        assert_eq!(
+            HashAlg::parse_digest_info(&no_null),
+            Some((HashAlg::Sha1, &d[..]))
+        );
+        for h in HashAlg::ALL {
+            let mut v = h.digest_info_prefix_without_null();
+            assert_eq!(v[1] as usize, v.len() - 2 + h.output_len());
+            v.extend(vec![1u8; h.output_len()]);
+            assert_eq!(HashAlg::parse_digest_info(&v).map(|x| x.0), Some(h));
+        }
     }
 
     #[test]
