@@ -13,6 +13,7 @@ declare -A ATR=(
   [cps4]=3B9B188001001225006480040100009044
 )
 # SELECT the application, SELECT EF.SN.ICC (D003), READ its 12 bytes — per generation.
+declare -A KIND=([cps3]="CPS3 (contact)" [cps4]="CPS4")
 declare -A APDUS=(
   [cps3]="00A4040C0DE828BD080F8025000001FF0010 00A4090C043F00D003 00B000000C"
   [cps4]="01A4040C088025000001FF0100 01A4080C02D003 01B000000C"
@@ -27,7 +28,8 @@ for gen in cps3 cps4; do
   check_eq "$gen: opensc-tool -r 0 -a prints the emulated ATR" \
     "$(colons "${ATR[$gen]}")" "$(opensc-tool -r 0 -a 2>&1 | tr -d '\r' | tail -n 1)"
   out=$("$CPS_TOOL" readers 2>&1) || true
-  check_contains "$gen: cps-tool readers lists the card" "$R: card present, ATR ${ATR[$gen]}" "$out"
+  check_contains "$gen: cps-tool readers lists the card and its kind" \
+    "$R: card present, ATR ${ATR[$gen]} [${KIND[$gen]}]" "$out"
   check_contains "$gen: cps-tool readers lists slot 1 empty" "Virtual PCD 00 01: no card" "$out"
 
   # shellcheck disable=SC2086

@@ -59,3 +59,4 @@ check "the right PIN after a wrong one logs in" p11 --login --pin 1234 --list-ob
 out=$("$CPS_TOOL" --reader "$E2E_READER" apdu 0020000100 2>&1 | tail -n 1) || true
 check_contains "the card is left unverified with 3 tries (VERIFY status query)" "< 63 C3" "$out"
 check_stop_emulator "emulator exits 0 on SIGTERM"
+check "the card image was written" test -s "$E2E_DIR/cps3.json"

@@ -9,14 +9,16 @@ use crate::select::{self, CardArgs};
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// One line per reader: `NAME: card present, ATR HEX` / `NAME: no card` / ….
+/// One line per reader: `NAME: card present, ATR HEX [KIND]` / `NAME: no card` / …, KIND
+/// being the card recognised by its ATR (`card::detect`), or `unknown card`.
 pub fn run(card: &CardArgs, _args: &Args) -> Result<(), CliError> {
     if card.emulated.is_some() {
         let t = select::open(card)?;
         println!(
-            "{}: card present, ATR {}",
+            "{}: card present, ATR {} [{}]",
             t.reader_name(),
-            hex::encode_upper(t.atr())
+            hex::encode_upper(t.atr()),
+            kind(t.atr())
         );
         return Ok(());
     }
@@ -37,12 +39,20 @@ pub fn run(card: &CardArgs, _args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
+fn kind(atr: &[u8]) -> String {
+    match cpscard::card::detect(atr) {
+        Some(k) => k.to_string(),
+        None => "unknown card".into(),
+    }
+}
+
 fn line(r: &ReaderInfo) -> String {
     let mut s = match r.card {
         CardPresence::Present => format!(
-            "{}: card present, ATR {}",
+            "{}: card present, ATR {} [{}]",
             r.name,
-            hex::encode_upper(&r.atr)
+            hex::encode_upper(&r.atr),
+            kind(&r.atr)
         ),
         CardPresence::Mute => format!(
             "{}: card present but mute, ATR {}",
