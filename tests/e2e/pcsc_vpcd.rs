@@ -155,6 +155,22 @@ fn pcsc_transport_through_pcscd_and_vpcd() {
     .unwrap();
     assert_eq!(answers, [vec![0xB0, 0x90, 0x00], vec![0x84, 0x90, 0x00]]);
 
+    // No 44 ms Nagle/delayed-ACK stall per APDU (TCP_NODELAY, one write, TCP_QUICKACK).
+    let n = 100;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        assert_eq!(
+            t.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x01]).unwrap(),
+            [0xB0, 0x90, 0x00]
+        );
+    }
+    let per_apdu = t0.elapsed() / n;
+    println!("round trip through pcscd + vpcd: {per_apdu:?} per APDU");
+    assert!(
+        per_apdu < Duration::from_millis(15),
+        "{per_apdu:?} per APDU"
+    );
+
     // A card that answers nothing: the bridge says 6F 00 (vpcd hangs on an empty frame).
     assert_eq!(t.transmit(&[0x00, 0xEE, 0x00, 0x00]).unwrap(), [0x6F, 0x00]);
 
