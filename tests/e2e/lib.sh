@@ -91,12 +91,20 @@ pcscd_pid() {
   alive "$pid" && [ "$(cat "/proc/$pid/comm")" = pcscd ] && echo "$pid"
 }
 
+# TCP ports in LISTEN state, from /proc (no iproute2 needed).
+listening_ports() {
+  local _sl addr _rem st _rest
+  { cat /proc/net/tcp; cat /proc/net/tcp6 2>/dev/null || true; } | while read -r _sl addr _rem st _rest; do
+    if [ "$st" = 0A ]; then echo $((16#${addr##*:})); fi
+  done
+}
+
 free_port_pair() {
   local used p i
-  used=$(ss -ltnH 2>/dev/null | awk '{print $4}')
+  used=" $(listening_ports | tr '\n' ' ') "
   for i in $(seq 1 200); do
     p=$(( 36000 + (RANDOM % 1500) * 2 ))
-    [[ $used == *":$p"* || $used == *":$((p + 1))"* ]] || { echo "$p"; return 0; }
+    [[ $used == *" $p "* || $used == *" $((p + 1)) "* ]] || { echo "$p"; return 0; }
   done
   return 1
 }
@@ -104,7 +112,7 @@ free_port_pair() {
 readers_ok() { local out; out=$(timeout 5 pcsc_scan -r 2>/dev/null) || return 1; [[ $out == *"Virtual PCD"* ]]; }
 
 start_pcscd() {
-  require pcscd pcsc_scan unshare setsid ss
+  require pcscd pcsc_scan unshare setsid
   [ -r /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] \
     || { echo "FAIL - vpcd driver missing (package vsmartcard-vpcd)" >&2; exit 1; }
   if [ -n "$SUDO" ] && ! sudo -n true 2>/dev/null; then
@@ -172,7 +180,7 @@ start_emulator() {
     if alive "$EMU_PID"; then
       echo "emulator $EMU_PID still running: $(tr -d '\0' < "/proc/$EMU_PID/wchan" 2>/dev/null)" \
         "$(grep -E '^(State|Threads)' "/proc/$EMU_PID/status" | tr '\n' ' ')" >&2
-      ss -tnp 2>/dev/null | grep -F "${CPSCARD_VPCD_ADDR##*:}" >&2 || true
+      command -v ss >/dev/null && { ss -tnp | grep -F ":${CPSCARD_VPCD_ADDR##*:}" >&2 || true; }
     else
       echo "emulator $EMU_PID has exited" >&2
     fi
