@@ -18,21 +18,21 @@ mod cps2ter;
 pub use apdus::MAX_INTERNAL_AUTH;
 
 use self::apdus::Template;
-use super::binding::{bind, CardBinding, FileAccess, FileCache};
+use super::binding::{CardBinding, FileCache};
 use super::detect::{CardKind, Generation};
 use super::driver::CardDriver;
-use super::fcp::{parse_fcp, FileInfo};
+use super::driver_core::{require_digest_len, signature, signature_key_digest, Dialect, State};
 use super::hash::{CardHashInput, HashAlg, MessageHasher};
-use super::link::{CardState, Io, Link, Replay};
+use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
 use super::pkcs15::tlv::{uint, Fields, Reader, Tag};
-use super::rsa_pad::{digest_from_pkcs1_input, digest_info};
+use super::rsa_pad::digest_info;
 use super::types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinState, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinStatus, SignAlgorithm,
 };
 use super::CardError;
-use crate::apdu::{Command, ExchangeRules, Response, StatusWord};
+use crate::apdu::{Command, ExchangeRules};
 use crate::transport::Transport;
 use zeroize::Zeroizing;
 
@@ -43,41 +43,51 @@ pub const RULES: ExchangeRules = ExchangeRules {
     follow_61: true,
 };
 
-/// Modulus length until the PrKDF says otherwise (RSA-2048, §4).
-const DEFAULT_MODULUS_BYTES: usize = 256;
+/// How CPS3 says what both generations say: CLA `00`, SELECT by path from the MF (§6.1), FCP
+/// `62` (§3.1), EF.SN.ICC by SFI, commands sent as they are.
+pub(crate) struct Cps3;
 
-/// PIN references (AODF `80 01 01` / `80 01 02`, §5).
-fn pin_reference(kind: PinKind) -> u8 {
-    match kind {
-        PinKind::User => 0x01,
-        PinKind::Puk => 0x02,
+pub(crate) type Cps3State = State<Cps3>;
+
+impl Dialect for Cps3 {
+    const CLA: u8 = apdus::CLA;
+    const MAX_READ: usize = apdus::MAX_READ;
+    const MAX_WRITE: usize = apdus::MAX_WRITE;
+    const NO_FILE_INFO: &'static str = "SELECT of an EF returned no FCP";
+    const NO_FILE_SIZE: &'static str = "FCP without a file size";
+
+    /// `00 A4 09 04 <path>`: the EF and its FCP.
+    fn select_ef(path: &FilePath) -> Command {
+        apdus::select_path(path, true)
     }
-}
 
-/// What the driver knows of the card between operations.
-pub(crate) struct Cps3State {
-    kind: CardKind,
-    /// `3F00/0001` (contact) or `3F00/0002` (contactless).
-    app_df: FilePath,
-    /// The current DF of the IAS file system, when known for sure.
-    current_df: Option<FilePath>,
-    /// Modulus length per key, from the PrKDF.
-    key_sizes: Vec<(KeyRef, usize)>,
-}
-
-impl CardState for Cps3State {
-    fn forget_card_state(&mut self) {
-        self.current_df = None;
+    /// `00 A4 09 0C <path>`: no FCP (the real MF answers none, §3.3).
+    fn select_df(df: &FilePath) -> Command {
+        apdus::select_path(df, false)
     }
-}
 
-impl Cps3State {
-    fn modulus_bytes(&self, key: KeyRef) -> usize {
-        self.key_sizes
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, s)| *s)
-            .unwrap_or(DEFAULT_MODULUS_BYTES)
+    /// AODF `80 01 01` / `80 01 02` (§5).
+    fn pin_reference(kind: PinKind) -> u8 {
+        match kind {
+            PinKind::User => 0x01,
+            PinKind::Puk => 0x02,
+        }
+    }
+
+    /// `00 B0 9C 00 0C` (SFI 1C of the MF). The SFI names an EF of the current DF: when it is
+    /// not the MF the read fails (or finds another file), then the MF is selected and the read
+    /// done again.
+    fn read_serial(io: &mut Io<'_, Cps3State>) -> Result<Vec<u8>, CardError> {
+        const LEN: usize = 12;
+        let cmd = apdus::read_binary_sfi(apdus::SFI_EF_SN, LEN);
+        if io.st.current_df.is_none() || io.st.current_df == Some(FilePath::mf()) {
+            let r = io.send(&cmd)?;
+            if r.is_success() && super::pkcs15::parse_ef_sn(r.data()).is_ok() {
+                return Ok(r.data().to_vec());
+            }
+        }
+        io.select_df(&FilePath::mf())?;
+        Ok(io.check("READ BINARY", &cmd)?.data().to_vec())
     }
 }
 
@@ -103,22 +113,15 @@ impl Cps3Driver {
         if kind.generation() != Generation::Cps3 {
             return Err(CardError::NotRecognized(format!("{kind} is not a CPS3")));
         }
+        // `3F00/0001` (contact) or `3F00/0002` (contactless, §10)
         let app = if kind == CardKind::Cps3Contactless {
             0x0002
         } else {
             0x0001
         };
+        let state = State::new(kind, FilePath::from_fids(&[app]), Cps3);
         Ok(Cps3Driver {
-            link: Link::new(
-                transport,
-                Cps3State {
-                    kind,
-                    app_df: FilePath::from_fids(&[app]),
-                    current_df: None,
-                    key_sizes: Vec::new(),
-                },
-                RULES,
-            ),
+            link: Link::new(transport, state, RULES),
         })
     }
 
@@ -129,7 +132,7 @@ impl Cps3Driver {
         self.require_pin()?;
         self.link.run(Replay::Allowed, |io| {
             io.select_df(&FilePath::mf())?;
-            let r = io.check("GET DATA", &apdus::get_data_pin(pin_reference(kind)))?;
+            let r = io.check("GET DATA", &apdus::get_data_pin(Cps3::pin_reference(kind)))?;
             parse_pin_counters(r.data()).ok_or(CardError::BadAnswer(
                 "GET DATA answer without 9A/9B counters",
             ))
@@ -182,11 +185,7 @@ impl Cps3Driver {
 
     /// PKCS#1 v1.5 over a host hash: MSE DST, PSO CDS with the hash (§6.5).
     fn sign_digest(&mut self, h: HashAlg, digest: &[u8]) -> Result<Vec<u8>, CardError> {
-        if digest.len() != h.digest_len() {
-            return Err(CardError::InvalidInput(
-                "digest length does not match the hash",
-            ));
-        }
+        require_digest_len(h, digest)?;
         let k = self.link.state.modulus_bytes(KeyRef::CPS3_SIGNATURE);
         self.link.run(Replay::Allowed, |io| {
             io.with_app_df(|io| {
@@ -224,16 +223,6 @@ impl Cps3Driver {
     }
 }
 
-/// The signature in an answer, checked against the modulus length.
-fn signature(r: Response, modulus_bytes: usize) -> Result<Vec<u8>, CardError> {
-    if r.data().len() != modulus_bytes {
-        return Err(CardError::BadAnswer(
-            "signature length differs from the modulus",
-        ));
-    }
-    Ok(r.data().to_vec())
-}
-
 /// Finds `9A`, `9B`, `9D` in `70 { BF 81 xx { A0 { … } } }` (§5.1).
 fn parse_pin_counters(data: &[u8]) -> Option<PinCounters> {
     let mut value = data;
@@ -256,44 +245,6 @@ fn parse_pin_counters(data: &[u8]) -> Option<PinCounters> {
 }
 
 impl Io<'_, Cps3State> {
-    /// Sends and requires `90 00`.
-    fn check(&mut self, op: &'static str, cmd: &Command) -> Result<Response, CardError> {
-        let r = self.send(cmd)?;
-        if r.is_success() {
-            Ok(r)
-        } else {
-            Err(CardError::from_status(op, r.sw))
-        }
-    }
-
-    /// `00 A4 09 0C <path>`: makes a DF current (no FCP: the real MF answers none, §3.3).
-    fn select_df(&mut self, df: &FilePath) -> Result<(), CardError> {
-        let r = self.send(&apdus::select_path(df, false))?;
-        if !r.is_success() {
-            self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
-        }
-        self.st.current_df = Some(df.clone());
-        Ok(())
-    }
-
-    /// `00 A4 09 04 <path>`: selects an EF and returns its FCP (size).
-    fn select_ef(&mut self, path: &FilePath) -> Result<FileInfo, CardError> {
-        let cmd = self.with_case4_le(apdus::select_path(path, true));
-        let r = self.send(&cmd)?;
-        if !r.is_success() {
-            self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
-        }
-        self.st.current_df = Some(path.parent());
-        parse_fcp(r.data()).ok_or(CardError::BadAnswer("SELECT of an EF returned no FCP"))
-    }
-
-    fn read_ef(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        let info = self.select_ef(path)?;
-        self.read_body(apdus::read_binary, info.size, apdus::MAX_READ)
-    }
-
     fn mse_dst(&mut self, h: HashAlg) -> Result<(), CardError> {
         self.check(
             "MSE SET DST",
@@ -305,58 +256,6 @@ impl Io<'_, Cps3State> {
         )
         .map(drop)
     }
-
-    /// Runs a key operation with the application DF current (see the module doc).
-    fn with_app_df<T>(
-        &mut self,
-        mut f: impl FnMut(&mut Self) -> Result<T, CardError>,
-    ) -> Result<T, CardError> {
-        let app = self.st.app_df.clone();
-        if self.st.current_df.as_ref() == Some(&app) {
-            match f(self) {
-                Err(e) if looks_like_wrong_df(&e) => {
-                    log::debug!(target: "card", "key operation refused ({e}): reselecting {app}");
-                }
-                r => return r,
-            }
-        }
-        self.select_df(&app)?;
-        f(self)
-    }
-}
-
-/// What a key operation answers when the key's DF is not current.
-fn looks_like_wrong_df(e: &CardError) -> bool {
-    matches!(
-        e,
-        CardError::NotFound
-            | CardError::Refused {
-                sw: StatusWord::ConditionsNotSatisfied,
-                ..
-            }
-    )
-}
-
-impl FileAccess for Io<'_, Cps3State> {
-    /// `00 B0 9C 00 0C` (SFI 1C of the MF). The SFI names an EF of the current DF: when it is
-    /// not the MF the read fails (or finds another file), then the MF is selected and the read
-    /// done again.
-    fn read_serial(&mut self) -> Result<Vec<u8>, CardError> {
-        const LEN: usize = 12;
-        let cmd = apdus::read_binary_sfi(apdus::SFI_EF_SN, LEN);
-        if self.st.current_df.is_none() || self.st.current_df == Some(FilePath::mf()) {
-            let r = self.send(&cmd)?;
-            if r.is_success() && super::pkcs15::parse_ef_sn(r.data()).is_ok() {
-                return Ok(r.data().to_vec());
-            }
-        }
-        self.select_df(&FilePath::mf())?;
-        Ok(self.check("READ BINARY", &cmd)?.data().to_vec())
-    }
-
-    fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        self.read_ef(path)
-    }
 }
 
 impl CardDriver for Cps3Driver {
@@ -364,51 +263,20 @@ impl CardDriver for Cps3Driver {
         self.link.state.kind
     }
 
-    fn bind(&mut self, mut cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
-        let binding = self.link.run(Replay::Allowed, |io| {
-            let app = io.st.app_df.clone();
-            let kind = io.st.kind;
-            let cache = cache.as_mut().map(|c| &mut **c as &mut dyn FileCache);
-            bind(io, kind, &app, cache)
-        })?;
-        self.link.state.key_sizes = binding
-            .private_keys
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    CardBinding::key_ref(k)?,
-                    k.modulus_bits.map(|b| b.div_ceil(8) as usize)?,
-                ))
-            })
-            .collect();
-        Ok(binding)
+    fn bind(&mut self, cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
+        self.link.bind(cache)
     }
 
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        self.link.run(Replay::Allowed, |io| io.read_ef(path))
+        self.link.read_file(path)
     }
 
     fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            io.select_ef(path)?
-                .size
-                .ok_or(CardError::BadAnswer("FCP without a file size"))
-        })
+        self.link.file_size(path)
     }
 
     fn write_file(&mut self, path: &FilePath, data: &[u8]) -> Result<(), CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            let size = io
-                .select_ef(path)?
-                .size
-                .ok_or(CardError::BadAnswer("FCP without a file size"))?;
-            if data.len() > size {
-                return Err(CardError::InvalidInput("data larger than the file"));
-            }
-            let mut body = Zeroizing::new(data.to_vec());
-            body.resize(size, 0);
-            io.write_body(apdus::update_binary, &body, apdus::MAX_WRITE)
-        })
+        self.link.write_file(path, data)
     }
 
     fn read_cps2ter(&mut self, file: Cps2terFile) -> Result<Vec<u8>, CardError> {
@@ -422,57 +290,36 @@ impl CardDriver for Cps3Driver {
 
     fn pin_status(&mut self, kind: PinKind) -> Result<PinStatus, CardError> {
         self.require_pin()?;
-        let state = self.link.run(Replay::Allowed, |io| {
-            let r = io.send(&apdus::verify_status(pin_reference(kind)))?;
-            match r.sw {
-                StatusWord::Success => Ok(PinState::Verified),
-                StatusWord::VerifyFailed { tries_left: 0 } | StatusWord::AuthBlocked => {
-                    Ok(PinState::Blocked)
-                }
-                StatusWord::VerifyFailed { tries_left } => Ok(PinState::NotVerified { tries_left }),
-                sw => Err(CardError::from_status("VERIFY (status)", sw)),
-            }
-        })?;
-        Ok(PinStatus {
-            kind,
-            state,
-            max_tries: kind.max_tries(),
-        })
+        self.link.pin_status(kind)
     }
 
     fn verify(&mut self, pin: &Pin) -> Result<(), CardError> {
         self.require_pin()?;
-        let cmd = apdus::verify(pin_reference(pin.kind()), &pin.block());
-        self.link.run(Replay::Never, |io| {
-            let r = io.send(&cmd)?;
-            if r.is_success() {
-                Ok(())
-            } else {
-                Err(CardError::from_status("VERIFY", r.sw))
-            }
-        })
+        self.link.verify(pin)
     }
 
+    /// `00 24 00 01 10 <old> <new>` (§5.3): the card checks the old PIN.
     fn change_pin(&mut self, old: &Pin, new: &Pin) -> Result<(), CardError> {
         self.require_pin()?;
         if old.kind() != PinKind::User || new.kind() != PinKind::User {
             return Err(CardError::InvalidInput("change_pin changes the user PIN"));
         }
-        let cmd =
-            apdus::change_reference_data(pin_reference(PinKind::User), &old.block(), &new.block());
+        let reference = Cps3::pin_reference(PinKind::User);
+        let cmd = apdus::change_reference_data(reference, &old.block(), &new.block());
         self.link.run(Replay::Never, |io| {
-            io.check("CHANGE REFERENCE DATA", &cmd).map(drop)
+            io.check_pin("CHANGE REFERENCE DATA", &cmd).map(drop)
         })
     }
 
+    /// `00 2C 02 01 08 <new>` (§5.4), the PUK verified before.
     fn reset_pin(&mut self, new: &Pin) -> Result<(), CardError> {
         self.require_pin()?;
         if new.kind() != PinKind::User {
             return Err(CardError::InvalidInput("reset_pin sets the user PIN"));
         }
-        let cmd = apdus::reset_retry_counter(pin_reference(PinKind::User), &new.block());
+        let cmd = apdus::reset_retry_counter(Cps3::pin_reference(PinKind::User), &new.block());
         self.link.run(Replay::Never, |io| {
-            io.check("RESET RETRY COUNTER", &cmd).map(drop)
+            io.check_pin("RESET RETRY COUNTER", &cmd).map(drop)
         })
     }
 
@@ -515,10 +362,7 @@ impl CardDriver for Cps3Driver {
             }
             (KeyRole::Signature, SignAlgorithm::Pkcs1Digest(h)) => self.sign_digest(h, input),
             (KeyRole::Signature, SignAlgorithm::Pkcs1Raw) => {
-                let (h, digest) = digest_from_pkcs1_input(input).ok_or(CardError::InvalidInput(
-                    "the signature key signs a SHA-1/SHA-256 DigestInfo or hash only",
-                ))?;
-                let digest = digest.to_vec();
+                let (h, digest) = signature_key_digest(input)?;
                 self.sign_digest(h, &digest)
             }
             (_, SignAlgorithm::Pkcs1Digest(h)) => {
@@ -586,18 +430,7 @@ impl CardDriver for Cps3Driver {
     }
 
     fn get_challenge(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            let mut out = Vec::with_capacity(len + 8);
-            while out.len() < len {
-                let r = io.check("GET CHALLENGE", &apdus::get_challenge())?;
-                if r.data().len() != 8 {
-                    return Err(CardError::BadAnswer("GET CHALLENGE did not give 8 bytes"));
-                }
-                out.extend_from_slice(r.data());
-            }
-            out.truncate(len);
-            Ok(out)
-        })
+        self.link.get_challenge(len)
     }
 
     fn transport(&self) -> &dyn Transport {

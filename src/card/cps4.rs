@@ -13,17 +13,17 @@
 
 mod apdus;
 
-use super::binding::{bind, CardBinding, FileAccess, FileCache};
+use super::binding::{CardBinding, FileCache};
 use super::detect::{CardKind, Generation};
 use super::driver::CardDriver;
-use super::fcp::{parse_fcp, FileInfo};
+use super::driver_core::{require_digest_len, signature, signature_key_digest, Dialect, State};
 use super::hash::{HashAlg, MessageHasher};
-use super::link::{CardState, Io, Link, Replay};
+use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
-use super::rsa_pad::{digest_from_pkcs1_input, digest_info, pad_type1, unpad_type2};
+use super::rsa_pad::{digest_info, pad_type1, unpad_type2};
 use super::types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinState, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinStatus, SignAlgorithm,
 };
 use super::CardError;
 use crate::apdu::{Command, ExchangeRules, Response, StatusWord};
@@ -37,15 +37,14 @@ pub const RULES: ExchangeRules = ExchangeRules {
     follow_61: true,
 };
 
-const DEFAULT_MODULUS_BYTES: usize = 256;
-
-/// PIN references (AODF `80 02 00 81` / `00 82`, CPS4.md §4.1, §6.2).
-fn pin_reference(kind: PinKind) -> u8 {
-    match kind {
-        PinKind::User => 0x81,
-        PinKind::Puk => 0x82,
-    }
+/// How CPS4 says what both generations say: CLA `01`, SELECT `P1=08 P2=00` (§4), FCI `6F`,
+/// every command on logical channel 1 — and the state of that channel.
+pub(crate) struct Cps4 {
+    /// Channel 1 is open with ChipDoc selected. While it is closed, the current DF is unknown.
+    channel_open: bool,
 }
+
+type Cps4State = State<Cps4>;
 
 /// Whether a command may be resent after the channel was reopened.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,30 +53,47 @@ enum Secret {
     Pin,
 }
 
-pub(crate) struct Cps4State {
-    kind: CardKind,
-    /// Channel 1 is open with ChipDoc selected.
-    channel_open: bool,
-    /// The current DF of ChipDoc, when known for sure.
-    current_df: Option<FilePath>,
-    app_df: FilePath,
-    key_sizes: Vec<(KeyRef, usize)>,
-}
+impl Dialect for Cps4 {
+    const CLA: u8 = apdus::CLA;
+    const MAX_READ: usize = apdus::MAX_READ;
+    const MAX_WRITE: usize = apdus::MAX_WRITE;
+    const NO_FILE_INFO: &'static str = "SELECT of an EF returned no FCI";
+    const NO_FILE_SIZE: &'static str = "FCI without a file size";
 
-impl CardState for Cps4State {
-    fn forget_card_state(&mut self) {
-        self.channel_open = false;
-        self.current_df = None;
+    /// `01 A4 08 00 <path> [00]`: an EF and its FCI (a `62` FCP also gives the size).
+    fn select_ef(path: &FilePath) -> Command {
+        apdus::select_path(path)
     }
-}
 
-impl Cps4State {
-    fn modulus_bytes(&self, key: KeyRef) -> usize {
-        self.key_sizes
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, s)| *s)
-            .unwrap_or(DEFAULT_MODULUS_BYTES)
+    /// `01 A4 08 00 <path>` (case 3): a DF below the MF.
+    fn select_df(df: &FilePath) -> Command {
+        apdus::select_path(df)
+    }
+
+    /// AODF `80 02 00 81` / `00 82` (§4.1, §6.2).
+    fn pin_reference(kind: PinKind) -> u8 {
+        match kind {
+            PinKind::User => 0x81,
+            PinKind::Puk => 0x82,
+        }
+    }
+
+    /// EF.SN.ICC `3F00/D003` selected and read (§4).
+    fn read_serial(io: &mut Io<'_, Cps4State>) -> Result<Vec<u8>, CardError> {
+        io.read_ef(&FilePath::from_fids(&[0xD003]))
+    }
+
+    fn send(io: &mut Io<'_, Cps4State>, cmd: &Command) -> Result<Response, CardError> {
+        io.send_on_channel(cmd, Secret::No, false)
+    }
+
+    fn send_pin(io: &mut Io<'_, Cps4State>, cmd: &Command) -> Result<Response, CardError> {
+        io.send_on_channel(cmd, Secret::Pin, false)
+    }
+
+    /// Channels close on a card reset (§2).
+    fn forget(&mut self) {
+        self.channel_open = false;
     }
 }
 
@@ -93,18 +109,12 @@ impl Cps4Driver {
         if kind.generation() != Generation::Cps4 {
             return Err(CardError::NotRecognized(format!("{kind} is not a CPS4")));
         }
+        let own = Cps4 {
+            channel_open: false,
+        };
+        let state = State::new(kind, FilePath::from_fids(&[0x0001]), own);
         Ok(Cps4Driver {
-            link: Link::new(
-                transport,
-                Cps4State {
-                    kind,
-                    channel_open: false,
-                    current_df: None,
-                    app_df: FilePath::from_fids(&[0x0001]),
-                    key_sizes: Vec::new(),
-                },
-                RULES,
-            ),
+            link: Link::new(transport, state, RULES),
         })
     }
 
@@ -120,7 +130,7 @@ impl Cps4Driver {
                 io.check("MSE SET DST", &apdus::mse_dst(alg, key))?;
                 let cmd = io.with_case4_le(apdus::pso_cds(hash));
                 let r = io.check("PSO COMPUTE DIGITAL SIGNATURE", &cmd)?;
-                sized(r, k, "signature length differs from the modulus")
+                signature(r, k)
             })
         })
     }
@@ -137,7 +147,7 @@ impl Cps4Driver {
             io.with_app_df(|io| {
                 io.check("MSE SET CT", &apdus::mse_ct())?;
                 let cmd = io.with_case4_le(apdus::pso_decipher_raw(block));
-                let r = io.send_cmd_masked(&cmd)?;
+                let r = io.send_on_channel(&cmd, Secret::No, true)?;
                 if !r.is_success() {
                     return Err(CardError::from_status("PSO DECIPHER", r.sw));
                 }
@@ -164,23 +174,12 @@ impl Cps4Driver {
         h: HashAlg,
         digest: &[u8],
     ) -> Result<Vec<u8>, CardError> {
-        if digest.len() != h.digest_len() {
-            return Err(CardError::InvalidInput(
-                "digest length does not match the hash",
-            ));
-        }
+        require_digest_len(h, digest)?;
         match role {
             KeyRole::Signature => self.cds(key, apdus::pkcs1_alg(h), digest),
             _ => self.sign_padded(key, &digest_info(h, digest)?),
         }
     }
-}
-
-fn sized(r: Response, k: usize, what: &'static str) -> Result<Vec<u8>, CardError> {
-    if r.data().len() != k {
-        return Err(CardError::BadAnswer(what));
-    }
-    Ok(r.data().to_vec())
 }
 
 impl Io<'_, Cps4State> {
@@ -198,10 +197,10 @@ impl Io<'_, Cps4State> {
             self.send(&chipdoc)?
         };
         if !r.is_success() {
-            self.st.channel_open = false;
+            self.st.own.channel_open = false;
             return Err(CardError::from_status("SELECT ChipDoc", r.sw));
         }
-        self.st.channel_open = true;
+        self.st.own.channel_open = true;
         self.st.current_df = Some(FilePath::mf());
         Ok(())
     }
@@ -214,7 +213,7 @@ impl Io<'_, Cps4State> {
         secret: Secret,
         masked: bool,
     ) -> Result<Response, CardError> {
-        if !self.st.channel_open {
+        if !self.st.own.channel_open {
             self.open_channel()?;
         }
         let send = |io: &mut Self| {
@@ -229,7 +228,7 @@ impl Io<'_, Cps4State> {
             return Ok(r);
         }
         log::info!(target: "card", "logical channel 1 closed (68 81): reopening");
-        self.st.channel_open = false;
+        self.st.own.channel_open = false;
         self.st.current_df = None;
         self.open_channel()?;
         if secret == Secret::Pin {
@@ -238,120 +237,10 @@ impl Io<'_, Cps4State> {
         send(self)
     }
 
-    fn send_cmd(&mut self, cmd: &Command) -> Result<Response, CardError> {
-        self.send_on_channel(cmd, Secret::No, false)
-    }
-
-    fn send_cmd_masked(&mut self, cmd: &Command) -> Result<Response, CardError> {
-        self.send_on_channel(cmd, Secret::No, true)
-    }
-
-    fn check(&mut self, op: &'static str, cmd: &Command) -> Result<Response, CardError> {
-        let r = self.send_cmd(cmd)?;
-        if r.is_success() {
-            Ok(r)
-        } else {
-            Err(CardError::from_status(op, r.sw))
-        }
-    }
-
-    /// `01 A4 08 00 <path> [00]`: an EF and its FCI (which must be a `6F` with a size).
-    fn select_ef(&mut self, path: &FilePath) -> Result<FileInfo, CardError> {
-        let cmd = self.with_case4_le(apdus::select_path(path));
-        let r = self.send_cmd(&cmd)?;
-        if !r.is_success() {
-            self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
-        }
-        self.st.current_df = Some(path.parent());
-        parse_fcp(r.data()).ok_or(CardError::BadAnswer("SELECT of an EF returned no FCI"))
-    }
-
-    /// `01 A4 08 00 <path>` (case 3): a DF below the MF.
-    fn select_df(&mut self, df: &FilePath) -> Result<(), CardError> {
-        let r = self.send_cmd(&apdus::select_path(df))?;
-        if !r.is_success() {
-            self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
-        }
-        self.st.current_df = Some(df.clone());
-        Ok(())
-    }
-
-    fn read_ef(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        let info = self.select_ef(path)?;
-        // READ BINARY on channel 1; a closed channel was reopened by the SELECT just sent
-        self.read_body(apdus::read_binary, info.size, apdus::MAX_READ)
-    }
-
-    fn with_app_df<T>(
-        &mut self,
-        mut f: impl FnMut(&mut Self) -> Result<T, CardError>,
-    ) -> Result<T, CardError> {
-        let app = self.st.app_df.clone();
-        if self.st.channel_open && self.st.current_df.as_ref() == Some(&app) {
-            match f(self) {
-                Err(e) if looks_like_wrong_df(&e) => {
-                    log::debug!(target: "card", "key operation refused ({e}): reselecting {app}");
-                }
-                r => return r,
-            }
-        }
-        self.select_df(&app)?;
-        f(self)
-    }
-
-    fn pin_state(&mut self, kind: PinKind) -> Result<PinState, CardError> {
-        let r = self.send_cmd(&apdus::verify_status(pin_reference(kind)))?;
-        match r.sw {
-            StatusWord::Success => Ok(PinState::Verified),
-            StatusWord::VerifyFailed { tries_left: 0 } | StatusWord::AuthBlocked => {
-                Ok(PinState::Blocked)
-            }
-            StatusWord::VerifyFailed { tries_left } => Ok(PinState::NotVerified { tries_left }),
-            sw => Err(CardError::from_status("VERIFY (status)", sw)),
-        }
-    }
-
-    fn verify_pin(&mut self, pin: &Pin) -> Result<(), CardError> {
-        let cmd = apdus::verify(pin_reference(pin.kind()), &pin.block());
-        let r = self.send_on_channel(&cmd, Secret::Pin, false)?;
-        if r.is_success() {
-            Ok(())
-        } else {
-            Err(CardError::from_status("VERIFY", r.sw))
-        }
-    }
-
+    /// `01 24 01 81 08 <new>`: the new value only (§6.2).
     fn set_new_pin(&mut self, new: &Pin) -> Result<(), CardError> {
-        let cmd = apdus::change_new_only(pin_reference(PinKind::User), &new.block());
-        let r = self.send_on_channel(&cmd, Secret::Pin, false)?;
-        if r.is_success() {
-            Ok(())
-        } else {
-            Err(CardError::from_status("CHANGE REFERENCE DATA", r.sw))
-        }
-    }
-}
-
-fn looks_like_wrong_df(e: &CardError) -> bool {
-    matches!(
-        e,
-        CardError::NotFound
-            | CardError::Refused {
-                sw: StatusWord::ConditionsNotSatisfied,
-                ..
-            }
-    )
-}
-
-impl FileAccess for Io<'_, Cps4State> {
-    fn read_serial(&mut self) -> Result<Vec<u8>, CardError> {
-        self.read_ef(&FilePath::from_fids(&[0xD003]))
-    }
-
-    fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        self.read_ef(path)
+        let cmd = apdus::change_new_only(Cps4::pin_reference(PinKind::User), &new.block());
+        self.check_pin("CHANGE REFERENCE DATA", &cmd).map(drop)
     }
 }
 
@@ -360,51 +249,20 @@ impl CardDriver for Cps4Driver {
         self.link.state.kind
     }
 
-    fn bind(&mut self, mut cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
-        let binding = self.link.run(Replay::Allowed, |io| {
-            let app = io.st.app_df.clone();
-            let kind = io.st.kind;
-            let cache = cache.as_mut().map(|c| &mut **c as &mut dyn FileCache);
-            bind(io, kind, &app, cache)
-        })?;
-        self.link.state.key_sizes = binding
-            .private_keys
-            .iter()
-            .filter_map(|k| {
-                Some((
-                    CardBinding::key_ref(k)?,
-                    k.modulus_bits.map(|b| b.div_ceil(8) as usize)?,
-                ))
-            })
-            .collect();
-        Ok(binding)
+    fn bind(&mut self, cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
+        self.link.bind(cache)
     }
 
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        self.link.run(Replay::Allowed, |io| io.read_ef(path))
+        self.link.read_file(path)
     }
 
     fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            io.select_ef(path)?
-                .size
-                .ok_or(CardError::BadAnswer("FCI without a file size"))
-        })
+        self.link.file_size(path)
     }
 
     fn write_file(&mut self, path: &FilePath, data: &[u8]) -> Result<(), CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            let size = io
-                .select_ef(path)?
-                .size
-                .ok_or(CardError::BadAnswer("FCI without a file size"))?;
-            if data.len() > size {
-                return Err(CardError::InvalidInput("data larger than the file"));
-            }
-            let mut body = Zeroizing::new(data.to_vec());
-            body.resize(size, 0);
-            io.write_body(apdus::update_binary, &body, apdus::MAX_WRITE)
-        })
+        self.link.write_file(path, data)
     }
 
     fn read_cps2ter(&mut self, _file: Cps2terFile) -> Result<Vec<u8>, CardError> {
@@ -414,16 +272,11 @@ impl CardDriver for Cps4Driver {
     }
 
     fn pin_status(&mut self, kind: PinKind) -> Result<PinStatus, CardError> {
-        let state = self.link.run(Replay::Allowed, |io| io.pin_state(kind))?;
-        Ok(PinStatus {
-            kind,
-            state,
-            max_tries: kind.max_tries(),
-        })
+        self.link.pin_status(kind)
     }
 
     fn verify(&mut self, pin: &Pin) -> Result<(), CardError> {
-        self.link.run(Replay::Never, |io| io.verify_pin(pin))
+        self.link.verify(pin)
     }
 
     /// VERIFY the old PIN, then `01 24 01 81 08 <new>` (§6.2); nothing is changed when the
@@ -446,7 +299,7 @@ impl CardDriver for Cps4Driver {
         self.link.run(Replay::Never, |io| {
             io.check(
                 "RESET RETRY COUNTER",
-                &apdus::reset_retry_counter(pin_reference(PinKind::User)),
+                &apdus::reset_retry_counter(Cps4::pin_reference(PinKind::User)),
             )?;
             io.set_new_pin(new)
         })
@@ -493,19 +346,12 @@ impl CardDriver for Cps4Driver {
             }
             (_, SignAlgorithm::Pkcs1Digest(h)) => self.sign_digest(key, role, h, input),
             (KeyRole::Signature, SignAlgorithm::Pkcs1Raw) => {
-                let (h, digest) = digest_from_pkcs1_input(input).ok_or(CardError::InvalidInput(
-                    "the signature key signs a SHA-1/SHA-256 DigestInfo or hash only",
-                ))?;
-                let digest = digest.to_vec();
+                let (h, digest) = signature_key_digest(input)?;
                 self.cds(key, apdus::pkcs1_alg(h), &digest)
             }
             (_, SignAlgorithm::Pkcs1Raw) => self.sign_padded(key, input),
             (_, SignAlgorithm::PssDigest(h)) => {
-                if input.len() != h.digest_len() {
-                    return Err(CardError::InvalidInput(
-                        "digest length does not match the hash",
-                    ));
-                }
+                require_digest_len(h, input)?;
                 self.cds(key, apdus::pss_alg(h), input)
             }
             (_, SignAlgorithm::RawRsa) => Ok(self.raw_rsa(key, input)?.to_vec()),
@@ -539,18 +385,7 @@ impl CardDriver for Cps4Driver {
     }
 
     fn get_challenge(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
-        self.link.run(Replay::Allowed, |io| {
-            let mut out = Vec::with_capacity(len + 8);
-            while out.len() < len {
-                let r = io.check("GET CHALLENGE", &apdus::get_challenge())?;
-                if r.data().len() != 8 {
-                    return Err(CardError::BadAnswer("GET CHALLENGE did not give 8 bytes"));
-                }
-                out.extend_from_slice(r.data());
-            }
-            out.truncate(len);
-            Ok(out)
-        })
+        self.link.get_challenge(len)
     }
 
     fn transport(&self) -> &dyn Transport {

@@ -1,8 +1,11 @@
 //! Every command the CPS3 (IAS-ECC) driver sends, byte-exact as CPS3.md §5-6 and §9 write
-//! them. Pure functions; the driver adds nothing but a T=1 Le where noted.
+//! them. Pure functions; the driver adds nothing but a T=1 Le where noted. READ/UPDATE
+//! BINARY, VERIFY and GET CHALLENGE have the ISO form ([`iso_commands`], CLA [`CLA`]); the
+//! tests below check their bytes too.
 
 use crate::apdu::Command;
 use crate::card::hash::{CardHashInput, HashAlg};
+use crate::card::iso_commands;
 use crate::card::path::FilePath;
 use crate::card::types::KeyRef;
 
@@ -25,29 +28,9 @@ pub fn select_path(path: &FilePath, with_fcp: bool) -> Command {
     Command::new(CLA, 0xA4, 0x09, if with_fcp { 0x04 } else { 0x0C }).with_data(path.to_bytes())
 }
 
-/// `00 B0 <off hi & 7F> <off lo> Le`. `offset` ≤ 0x7FFF.
-pub fn read_binary(offset: usize, le: usize) -> Command {
-    Command::new(CLA, 0xB0, ((offset >> 8) & 0x7F) as u8, offset as u8).with_le(le)
-}
-
 /// `00 B0 <80|SFI> 00 Le`: read an EF of the current DF by short identifier.
 pub fn read_binary_sfi(sfi: u8, le: usize) -> Command {
     Command::new(CLA, 0xB0, 0x80 | (sfi & 0x1F), 0x00).with_le(le)
-}
-
-/// `00 D6 <off> Lc <data>` (CPS3.md §6.2).
-pub fn update_binary(offset: usize, data: &[u8]) -> Command {
-    Command::new(CLA, 0xD6, ((offset >> 8) & 0x7F) as u8, offset as u8).with_data(data.to_vec())
-}
-
-/// `00 20 00 <ref> 08 <block>` (CPS3.md §5.2).
-pub fn verify(reference: u8, block: &[u8]) -> Command {
-    Command::new(CLA, 0x20, 0x00, reference).with_data(block.to_vec())
-}
-
-/// `00 20 00 <ref>`: PIN status query, no data (CPS3.md §5.2, §3.3).
-pub fn verify_status(reference: u8) -> Command {
-    Command::new(CLA, 0x20, 0x00, reference)
 }
 
 /// `00 24 00 <ref> 10 <old 8> <new 8>` (CPS3.md §5.3).
@@ -155,11 +138,6 @@ pub fn pso_decipher(cryptogram: &[u8]) -> Command {
     Command::new(CLA, 0x2A, 0x80, 0x86).with_data(data)
 }
 
-/// `00 84 00 00 08` (CPS3.md §6.8).
-pub fn get_challenge() -> Command {
-    Command::new(CLA, 0x84, 0x00, 0x00).with_le(8)
-}
-
 /// `A0 A4 00 00 02 <FID>`: CPS2ter SELECT (CPS3.md §9).
 pub fn cps2ter_select(fid: u16) -> Command {
     Command::new(CLA_CPS2TER, 0xA4, 0x00, 0x00).with_data(fid.to_be_bytes().to_vec())
@@ -172,19 +150,16 @@ pub fn cps2ter_get_response(len: usize) -> Command {
 
 /// `A0 B0 <off> <len>`: CPS2ter READ BINARY.
 pub fn cps2ter_read(offset: usize, len: usize) -> Command {
-    Command::new(
-        CLA_CPS2TER,
-        0xB0,
-        ((offset >> 8) & 0x7F) as u8,
-        offset as u8,
-    )
-    .with_le(len)
+    iso_commands::read_binary(CLA_CPS2TER, offset, len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::card::hash::MessageHasher;
+    use crate::card::iso_commands::{
+        get_challenge, read_binary, update_binary, verify, verify_status,
+    };
 
     fn hx(c: &Command) -> String {
         hex::encode_upper(&*c.to_bytes().unwrap())
@@ -210,22 +185,25 @@ mod tests {
             hx(&select_path(&app.child(0x5031), true)),
             h("00 A4 09 04 06 3F 00 00 01 50 31")
         );
-        assert_eq!(hx(&read_binary(0, 0x0C)), h("00 B0 00 00 0C"));
-        assert_eq!(hx(&read_binary(0x1E7, 256)), h("00 B0 01 E7 00"));
+        assert_eq!(hx(&read_binary(CLA, 0, 0x0C)), h("00 B0 00 00 0C"));
+        assert_eq!(hx(&read_binary(CLA, 0x1E7, 256)), h("00 B0 01 E7 00"));
         assert_eq!(hx(&read_binary_sfi(SFI_EF_SN, 12)), h("00 B0 9C 00 0C"));
-        assert_eq!(hx(&update_binary(0, &[1, 2])), h("00 D6 00 00 02 01 02"));
+        assert_eq!(
+            hx(&update_binary(CLA, 0, &[1, 2])),
+            h("00 D6 00 00 02 01 02")
+        );
     }
 
     #[test]
     fn pin_commands() {
         let pin = [0x31, 0x32, 0x33, 0x34, 0xFF, 0xFF, 0xFF, 0xFF];
         assert_eq!(
-            hx(&verify(1, &pin)),
+            hx(&verify(CLA, 1, &pin)),
             h("00 20 00 01 08 31 32 33 34 FF FF FF FF")
         );
-        assert_eq!(hx(&verify_status(1)), h("00 20 00 01"));
+        assert_eq!(hx(&verify_status(CLA, 1)), h("00 20 00 01"));
         assert_eq!(
-            hx(&verify(2, b"12345678")),
+            hx(&verify(CLA, 2, b"12345678")),
             h("00 20 00 02 08 3132333435363738")
         );
         assert_eq!(
@@ -249,7 +227,7 @@ mod tests {
             h("00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80")
         );
         // PIN data is masked in traces
-        assert!(!verify(1, &pin).trace_hex().contains("31323334"));
+        assert!(!verify(CLA, 1, &pin).trace_hex().contains("31323334"));
     }
 
     #[test]
@@ -357,7 +335,7 @@ mod tests {
             h(&format!("10 2A 80 86 FF 81 {}", "5A".repeat(254)))
         );
         assert_eq!(hx(&chain[1]), h("00 2A 80 86 02 5A 5A"));
-        assert_eq!(hx(&get_challenge()), h("00 84 00 00 08"));
+        assert_eq!(hx(&get_challenge(CLA)), h("00 84 00 00 08"));
     }
 
     #[test]

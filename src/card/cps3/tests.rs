@@ -1,9 +1,11 @@
 //! CPS3 driver against a scripted card: every APDU byte-exact (CPS3.md §5-9).
 
 use super::*;
+use crate::apdu::StatusWord;
 use crate::card::binding::MemoryCache;
 use crate::card::pkcs15::samples;
 use crate::card::testing::{cps3_fcp, ex, hx, Scripted, Shared, Step};
+use crate::card::PinState;
 
 fn driver(steps: Vec<Step>) -> (Cps3Driver, Shared) {
     let shared = Shared::new(Scripted::cps3(steps));

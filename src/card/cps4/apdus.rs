@@ -1,6 +1,8 @@
 //! Every command the CPS4 (ChipDoc) driver sends, byte-exact as CPS4.md §2, §4 and §6 write
 //! them. CLA `01`: logical channel 1. Case-4 commands are built without Le; the driver adds
-//! `00` under T=1 (the `3B 9B` ATRs) as the vendor module does.
+//! `00` under T=1 (the `3B 9B` ATRs) as the vendor module does. READ/UPDATE BINARY, VERIFY
+//! and GET CHALLENGE have the ISO form ([`crate::card::iso_commands`], CLA [`CLA`]); the
+//! tests below check their bytes too.
 
 use crate::apdu::Command;
 use crate::card::hash::HashAlg;
@@ -41,26 +43,6 @@ pub fn recovery() -> [Command; 3] {
 /// select gets Le `00` under T=1).
 pub fn select_path(path: &FilePath) -> Command {
     Command::new(CLA, 0xA4, 0x08, 0x00).with_data(path.to_bytes_from_mf())
-}
-
-/// `01 B0 <off> Le`.
-pub fn read_binary(offset: usize, le: usize) -> Command {
-    Command::new(CLA, 0xB0, ((offset >> 8) & 0x7F) as u8, offset as u8).with_le(le)
-}
-
-/// `01 D6 <off> Lc data`.
-pub fn update_binary(offset: usize, data: &[u8]) -> Command {
-    Command::new(CLA, 0xD6, ((offset >> 8) & 0x7F) as u8, offset as u8).with_data(data.to_vec())
-}
-
-/// `01 20 00 <ref>`: tries counter query (CPS4.md §6.2).
-pub fn verify_status(reference: u8) -> Command {
-    Command::new(CLA, 0x20, 0x00, reference)
-}
-
-/// `01 20 00 <ref> 08 <block>`.
-pub fn verify(reference: u8, block: &[u8]) -> Command {
-    Command::new(CLA, 0x20, 0x00, reference).with_data(block.to_vec())
 }
 
 /// `01 24 01 <ref> 08 <new>`: new value only (after VERIFY of the old PIN or of the PUK).
@@ -110,14 +92,12 @@ pub fn pso_decipher_raw(block: &[u8]) -> Command {
     Command::new(CLA, 0x2A, 0x80, 0x86).with_data(block.to_vec())
 }
 
-/// `01 84 00 00 08`.
-pub fn get_challenge() -> Command {
-    Command::new(CLA, 0x84, 0x00, 0x00).with_le(8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::card::iso_commands::{
+        get_challenge, read_binary, update_binary, verify, verify_status,
+    };
 
     fn hx(c: &Command) -> String {
         hex::encode_upper(&*c.to_bytes().unwrap())
@@ -149,19 +129,19 @@ mod tests {
             h("01 A4 08 00 04 00 01 50 31 00")
         );
         // DODF 0x25F in 256-byte chunks (CPS4.md §3)
-        assert_eq!(hx(&read_binary(0, 256)), h("01 B0 00 00 00"));
-        assert_eq!(hx(&read_binary(0x100, 256)), h("01 B0 01 00 00"));
-        assert_eq!(hx(&read_binary(0x200, 0x5F)), h("01 B0 02 00 5F"));
-        assert_eq!(hx(&update_binary(0, &[9])), h("01 D6 00 00 01 09"));
+        assert_eq!(hx(&read_binary(CLA, 0, 256)), h("01 B0 00 00 00"));
+        assert_eq!(hx(&read_binary(CLA, 0x100, 256)), h("01 B0 01 00 00"));
+        assert_eq!(hx(&read_binary(CLA, 0x200, 0x5F)), h("01 B0 02 00 5F"));
+        assert_eq!(hx(&update_binary(CLA, 0, &[9])), h("01 D6 00 00 01 09"));
     }
 
     #[test]
     fn pin_commands() {
-        assert_eq!(hx(&verify_status(0x81)), h("01 20 00 81"));
-        assert_eq!(hx(&verify_status(0x82)), h("01 20 00 82"));
+        assert_eq!(hx(&verify_status(CLA, 0x81)), h("01 20 00 81"));
+        assert_eq!(hx(&verify_status(CLA, 0x82)), h("01 20 00 82"));
         let pin = [0x31, 0x32, 0x33, 0x34, 0xFF, 0xFF, 0xFF, 0xFF];
         assert_eq!(
-            hx(&verify(0x81, &pin)),
+            hx(&verify(CLA, 0x81, &pin)),
             h("01 20 00 81 08 31 32 33 34 FF FF FF FF")
         );
         assert_eq!(
@@ -203,6 +183,6 @@ mod tests {
             h(&format!("11 2A 80 86 FF {}", "42".repeat(255)))
         );
         assert_eq!(hx(&chain[1]), h("01 2A 80 86 01 42 00"));
-        assert_eq!(hx(&get_challenge()), h("01 84 00 00 08"));
+        assert_eq!(hx(&get_challenge(CLA)), h("01 84 00 00 08"));
     }
 }
