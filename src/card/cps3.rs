@@ -18,10 +18,11 @@ mod cps2ter;
 pub use apdus::MAX_INTERNAL_AUTH;
 
 use self::apdus::Template;
-use super::binding::{CardBinding, FileCache};
 use super::detect::{CardKind, Generation};
 use super::driver::CardDriver;
-use super::driver_core::{require_digest_len, signature, signature_key_digest, Dialect, State};
+use super::driver_core::{
+    common_card_driver_methods, require_digest_len, signature, signature_key_digest, Dialect, State,
+};
 use super::hash::{CardHashInput, HashAlg, MessageHasher};
 use super::link::{Io, Link, Replay};
 use super::path::FilePath;
@@ -259,25 +260,9 @@ impl Io<'_, Cps3State> {
 }
 
 impl CardDriver for Cps3Driver {
-    fn kind(&self) -> CardKind {
-        self.link.state.kind
-    }
-
-    fn bind(&mut self, cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError> {
-        self.link.bind(cache)
-    }
-
-    fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
-        self.link.read_file(path)
-    }
-
-    fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError> {
-        self.link.file_size(path)
-    }
-
-    fn write_file(&mut self, path: &FilePath, data: &[u8]) -> Result<(), CardError> {
-        self.link.write_file(path, data)
-    }
+    // kind, bind, read_file, file_size, write_file, get_challenge, transport, transport_mut,
+    // into_transport: the same for both generations (driver_core.rs)
+    common_card_driver_methods!();
 
     fn read_cps2ter(&mut self, file: Cps2terFile) -> Result<Vec<u8>, CardError> {
         if self.link.state.kind != CardKind::Cps3Contact {
@@ -427,22 +412,6 @@ impl CardDriver for Cps3Driver {
                 Ok(r.into_data())
             })
         })
-    }
-
-    fn get_challenge(&mut self, len: usize) -> Result<Vec<u8>, CardError> {
-        self.link.get_challenge(len)
-    }
-
-    fn transport(&self) -> &dyn Transport {
-        &*self.link.transport
-    }
-
-    fn transport_mut(&mut self) -> &mut dyn Transport {
-        &mut *self.link.transport
-    }
-
-    fn into_transport(self: Box<Self>) -> Box<dyn Transport> {
-        self.link.transport
     }
 }
 

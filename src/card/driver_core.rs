@@ -301,6 +301,63 @@ impl<D: Dialect> Link<State<D>> {
     }
 }
 
+/// The [`CardDriver`](super::CardDriver) methods both generations answer alike, for a driver
+/// whose `link` field is a [`Link`] over a [`State`]: written once here, expanded in the
+/// `impl CardDriver` of `cps3.rs` and `cps4.rs`.
+macro_rules! common_card_driver_methods {
+    () => {
+        fn kind(&self) -> $crate::card::CardKind {
+            self.link.state.kind
+        }
+
+        fn bind(
+            &mut self,
+            cache: Option<&mut dyn $crate::card::FileCache>,
+        ) -> Result<$crate::card::CardBinding, $crate::card::CardError> {
+            self.link.bind(cache)
+        }
+
+        fn read_file(
+            &mut self,
+            path: &$crate::card::FilePath,
+        ) -> Result<Vec<u8>, $crate::card::CardError> {
+            self.link.read_file(path)
+        }
+
+        fn file_size(
+            &mut self,
+            path: &$crate::card::FilePath,
+        ) -> Result<usize, $crate::card::CardError> {
+            self.link.file_size(path)
+        }
+
+        fn write_file(
+            &mut self,
+            path: &$crate::card::FilePath,
+            data: &[u8],
+        ) -> Result<(), $crate::card::CardError> {
+            self.link.write_file(path, data)
+        }
+
+        fn get_challenge(&mut self, len: usize) -> Result<Vec<u8>, $crate::card::CardError> {
+            self.link.get_challenge(len)
+        }
+
+        fn transport(&self) -> &dyn $crate::transport::Transport {
+            &*self.link.transport
+        }
+
+        fn transport_mut(&mut self) -> &mut dyn $crate::transport::Transport {
+            &mut *self.link.transport
+        }
+
+        fn into_transport(self: Box<Self>) -> Box<dyn $crate::transport::Transport> {
+            self.link.transport
+        }
+    };
+}
+pub(crate) use common_card_driver_methods;
+
 /// The signature in an answer, which must be as long as the modulus.
 pub(crate) fn signature(r: Response, modulus_bytes: usize) -> Result<Vec<u8>, CardError> {
     if r.data().len() != modulus_bytes {

@@ -5,7 +5,7 @@ use crate::apdu::StatusWord;
 use crate::card::binding::MemoryCache;
 use crate::card::pkcs15::samples;
 use crate::card::testing::{cps3_fcp, ex, hx, Scripted, Shared, Step};
-use crate::card::PinState;
+use crate::card::{CardBinding, PinState};
 
 fn driver(steps: Vec<Step>) -> (Cps3Driver, Shared) {
     let shared = Shared::new(Scripted::cps3(steps));

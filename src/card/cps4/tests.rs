@@ -4,7 +4,7 @@ use super::*;
 use crate::card::pkcs15::samples;
 use crate::card::rsa_pad::pad_type1;
 use crate::card::testing::{cps4_fci, ex, hx, Scripted, Shared, Step};
-use crate::card::PinState;
+use crate::card::{CardBinding, PinState};
 
 const OPEN: &str = "01A4040C08 8025000001FF0100";
 
