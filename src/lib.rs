@@ -13,6 +13,7 @@
 pub mod apdu;
 pub mod card;
 pub mod crypto;
+pub mod i18n;
 pub mod sign;
 pub mod transport;
 

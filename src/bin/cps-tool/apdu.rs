@@ -4,13 +4,15 @@
 use cpscard::apdu::{Command, Response};
 use cpscard::transport::{with_transaction, Transmit};
 
+use cpscard::i18n::Msg;
+use cpscard::t;
+
 use crate::error::CliError;
 use crate::select::{self, CardArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Command APDUs in hex; spaces and colons are allowed inside one ("00 A4:04 0C ...").
-    #[arg(value_name = "HEX", required = true)]
+    #[arg(value_name = "HEX", required = true, help = Msg::HelpApduHex.text())]
     pub apdus: Vec<String>,
 }
 
@@ -20,7 +22,7 @@ pub fn parse_apdu(text: &str) -> Result<Vec<u8>, String> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    let bytes = hex::decode(&digits).map_err(|e| format!("not hex ({e})"))?;
+    let bytes = hex::decode(&digits).map_err(|e| t!(Msg::ErrUsageApduNotHex, detail = e))?;
     Command::parse(&bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
 }
@@ -37,7 +39,7 @@ pub fn response_line(answer: &[u8]) -> String {
             };
             format!("< {data}{sw1:02X} {sw2:02X}  # {}", r.sw.meaning())
         }
-        Err(_) => format!("< {}  # no status word", hex::encode_upper(answer)),
+        Err(_) => format!("< {}  # {}", hex::encode_upper(answer), Msg::ApduNoStatus),
     }
 }
 
@@ -56,17 +58,26 @@ pub fn run(card: &CardArgs, args: &Args) -> Result<(), CliError> {
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            parse_apdu(text).map_err(|e| CliError::Usage(format!("APDU #{} {text:?}: {e}", i + 1)))
+            parse_apdu(text).map_err(|e| {
+                CliError::Usage(t!(
+                    Msg::ErrUsageApdu,
+                    n = i + 1,
+                    text = format!("{text:?}"),
+                    detail = e
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut t = select::open(card)?;
-    with_transaction(t.as_mut(), |tx: &mut dyn Transmit| {
-        for apdu in &apdus {
-            println!("{}", command_line(apdu));
-            let answer = tx.transmit(apdu)?;
-            println!("{}", response_line(&answer));
-        }
-        Ok::<(), CliError>(())
+    crate::interrupt::card(|| {
+        with_transaction(t.as_mut(), |tx: &mut dyn Transmit| {
+            for apdu in &apdus {
+                println!("{}", command_line(apdu));
+                let answer = tx.transmit(apdu)?;
+                println!("{}", response_line(&answer));
+            }
+            Ok::<(), CliError>(())
+        })
     })
 }
 

@@ -1,33 +1,38 @@
-//! cps-tool: the card CLI for testers and integrators.
+//! cps-tool: the card CLI for health professionals, testers and integrators.
 //!
 //! Picks a card (`--reader NAME`, `--emulated cps3|cps4`, or the first reader holding a card),
-//! then runs one command. One file per command group; errors and exit codes in `error.rs`.
+//! then runs one command. One file per command group; errors and exit codes in `error.rs`;
+//! every text from the message table (`cpscard::i18n`), English or French by the locale.
 
 mod apdu;
+mod completions;
+mod doctor;
 mod emulate;
 mod error;
+mod faults;
+mod interrupt;
+mod output;
+// The PIN sources serve the card commands (info/pin/sign), landing with the token layer.
+#[allow(dead_code)]
+mod pin_source;
+mod progress;
 mod readers;
 mod select;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use cpscard::i18n::Msg;
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  other failure (card or reader error, card image error)
-  2  usage error or bad input (e.g. a malformed APDU); nothing was sent
-  3  no PC/SC service (pcscd is not running)
-  4  no reader (none at all, or the one named by --reader)
-  5  no card (empty reader, or the card was removed)";
+use crate::error::CliError;
 
 #[derive(Parser)]
-#[command(name = "cps-tool", version, about = "CPS3/CPS4 card tool", after_help = EXIT_CODES)]
+#[command(name = "cps-tool", version, about = Msg::AboutTool.text(),
+          after_help = Msg::ExitCodesHelp.text())]
 struct Cli {
     #[command(flatten)]
     card: select::CardArgs,
 
-    /// More log output (-v info, -vv debug, -vvv APDU traces with PINs masked); RUST_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true,
+          help = Msg::HelpVerbose.text())]
     verbose: u8,
 
     #[command(subcommand)]
@@ -36,16 +41,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Lists the PC/SC readers (or the emulated one) with card presence and ATR.
+    #[command(about = Msg::HelpCmdReaders.text())]
     Readers(readers::Args),
-    /// Sends raw APDUs in order, in one card transaction (no automatic GET RESPONSE).
+    #[command(about = Msg::HelpCmdDoctor.text())]
+    Doctor(doctor::Args),
+    #[command(about = Msg::HelpCmdApdu.text())]
     Apdu(apdu::Args),
-    /// Serves an emulated card to pcscd through vpcd until SIGTERM/SIGINT.
+    #[command(about = Msg::HelpCmdEmulate.text())]
     Emulate(emulate::Args),
+    #[command(about = Msg::HelpCmdCompletions.text())]
+    Completions(completions::CompletionArgs),
+    #[command(about = Msg::HelpCmdManpage.text())]
+    Manpage,
+    /// Test hook (hidden): loads a PKCS#11 module in this process and reports on stdout
+    /// (`doctor` runs it as a child, so that a crashing module cannot take doctor down).
+    #[command(hide = true)]
+    ProbeModule(doctor::module::ProbeArgs),
+}
+
+impl Command {
+    /// Whether the command's output is JSON (errors then also go out as JSON documents).
+    fn json(&self) -> bool {
+        match self {
+            Command::Readers(a) => a.out.json,
+            Command::Doctor(a) => a.out.json,
+            _ => false,
+        }
+    }
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -55,13 +85,28 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_timestamp_millis()
         .init();
-    let result = match cli.command {
+    let json = cli.command.json();
+    let result = run(cli);
+    if let Err(e) = result {
+        if !matches!(e, CliError::DoctorProblems { .. }) {
+            output::report_error(&e, json);
+        }
+        std::process::exit(e.exit_code());
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    // `emulate` handles its own signals (a clean vpcd stop, the image saved).
+    if !matches!(cli.command, Command::Emulate(_)) {
+        interrupt::install()?;
+    }
+    match cli.command {
         Command::Readers(args) => readers::run(&cli.card, &args),
+        Command::Doctor(args) => doctor::run(&cli.card, &args),
         Command::Apdu(args) => apdu::run(&cli.card, &args),
         Command::Emulate(args) => emulate::run(&cli.card, &args),
-    };
-    if let Err(e) = result {
-        eprintln!("cps-tool: {e}");
-        std::process::exit(e.exit_code());
+        Command::Completions(args) => completions::completions(Cli::command(), &args),
+        Command::Manpage => completions::manpage(Cli::command()),
+        Command::ProbeModule(args) => doctor::module::probe_main(&args),
     }
 }

@@ -1,0 +1,167 @@
+//! `--emulated-fault SPEC` (hidden, for tests): the emulator's fault injection from the command
+//! line, so that the binary itself is tested against removal, resets, status words, corrupted
+//! signatures, a late insertion and a foreign (non-CPS) ATR.
+//!
+//! SPEC: `remove-after=N`, `reset-after=N` (APDUs), `status-at=N:SW`, `status-for-ins=INS:SW`
+//! (hex), `corrupt-signature`, `pin-per-signature`, `latency=none|realistic`,
+//! `insert-after=MS` (the card is out, then inserted), `atr=HEX` (the reader shows this ATR).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use cpscard::emulator::{EmulatedCard, Latency};
+use cpscard::i18n::Msg;
+use cpscard::t;
+use cpscard::transport::{Protocol, Transmit, Transport, TransportError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultSpec {
+    RemoveAfter(u32),
+    ResetAfter(u32),
+    StatusAt(u32, u16),
+    StatusForIns(u8, u16),
+    CorruptSignature,
+    PinPerSignature,
+    Latency(bool),
+    InsertAfter(Duration),
+    Atr(Vec<u8>),
+}
+
+fn bad(spec: &str, detail: &str) -> String {
+    t!(Msg::ErrFaultSpec, spec = spec, detail = detail)
+}
+
+impl FromStr for FaultSpec {
+    type Err = String;
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let (name, value) = match spec.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (spec, None),
+        };
+        let num = |v: Option<&str>| -> Result<u32, String> {
+            v.and_then(|v| v.parse().ok()).ok_or_else(|| bad(spec, "N"))
+        };
+        let hex_u16 = |v: &str| u16::from_str_radix(v, 16).map_err(|e| bad(spec, &e.to_string()));
+        Ok(match name {
+            "remove-after" => FaultSpec::RemoveAfter(num(value)?),
+            "reset-after" => FaultSpec::ResetAfter(num(value)?),
+            "insert-after" => FaultSpec::InsertAfter(Duration::from_millis(num(value)?.into())),
+            "status-at" => {
+                let (n, sw) = value
+                    .and_then(|v| v.split_once(':'))
+                    .ok_or_else(|| bad(spec, "N:SW"))?;
+                FaultSpec::StatusAt(num(Some(n))?, hex_u16(sw)?)
+            }
+            "status-for-ins" => {
+                let (ins, sw) = value
+                    .and_then(|v| v.split_once(':'))
+                    .ok_or_else(|| bad(spec, "INS:SW"))?;
+                let ins = u8::from_str_radix(ins, 16).map_err(|e| bad(spec, &e.to_string()))?;
+                FaultSpec::StatusForIns(ins, hex_u16(sw)?)
+            }
+            "corrupt-signature" => FaultSpec::CorruptSignature,
+            "pin-per-signature" => FaultSpec::PinPerSignature,
+            "latency" => match value {
+                Some("realistic") => FaultSpec::Latency(true),
+                Some("none") => FaultSpec::Latency(false),
+                _ => return Err(bad(spec, "none|realistic")),
+            },
+            "atr" => FaultSpec::Atr(
+                hex::decode(value.unwrap_or_default()).map_err(|e| bad(spec, &e.to_string()))?,
+            ),
+            _ => return Err(bad(spec, "?")),
+        })
+    }
+}
+
+impl FaultSpec {
+    /// Sets the fault on `card`; the ATR and the late insertion are the reader's business.
+    pub fn apply(
+        &self,
+        card: &mut EmulatedCard,
+        atr: &mut Option<Vec<u8>>,
+        insert_after: &mut Option<Duration>,
+    ) {
+        let f = card.faults_mut();
+        match self {
+            FaultSpec::RemoveAfter(n) => f.remove_after = Some(*n),
+            FaultSpec::ResetAfter(n) => f.reset_after = Some(*n),
+            FaultSpec::StatusAt(n, sw) => f.status_at = Some((*n, *sw)),
+            FaultSpec::StatusForIns(ins, sw) => f.status_for_ins = Some((*ins, *sw)),
+            FaultSpec::CorruptSignature => f.corrupt_next_signature = true,
+            FaultSpec::PinPerSignature => f.pin_per_signature = true,
+            FaultSpec::Latency(on) => card.set_latency(if *on {
+                Latency::Realistic
+            } else {
+                Latency::None
+            }),
+            FaultSpec::InsertAfter(d) => *insert_after = Some(*d),
+            FaultSpec::Atr(a) => *atr = Some(a.clone()),
+        }
+    }
+}
+
+/// A reader that shows another ATR than its card's: a non-CPS card as far as detection goes.
+pub struct ForeignAtr {
+    inner: Box<dyn Transport>,
+    atr: Vec<u8>,
+}
+
+impl ForeignAtr {
+    pub fn new(inner: Box<dyn Transport>, atr: Vec<u8>) -> Self {
+        ForeignAtr { inner, atr }
+    }
+}
+
+impl Transmit for ForeignAtr {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.inner.transmit(apdu)
+    }
+}
+
+impl Transport for ForeignAtr {
+    fn reader_name(&self) -> &str {
+        self.inner.reader_name()
+    }
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+    fn protocol(&self) -> Protocol {
+        self.inner.protocol()
+    }
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        self.inner.transaction(f)
+    }
+    fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
+        self.inner.reconnect(reset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse() {
+        assert_eq!("remove-after=3".parse(), Ok(FaultSpec::RemoveAfter(3)));
+        assert_eq!(
+            "status-at=2:6A82".parse(),
+            Ok(FaultSpec::StatusAt(2, 0x6A82))
+        );
+        assert_eq!(
+            "status-for-ins=20:6983".parse(),
+            Ok(FaultSpec::StatusForIns(0x20, 0x6983))
+        );
+        assert_eq!("atr=3B00".parse(), Ok(FaultSpec::Atr(vec![0x3B, 0x00])));
+        assert_eq!(
+            "insert-after=500".parse(),
+            Ok(FaultSpec::InsertAfter(Duration::from_millis(500)))
+        );
+        assert!("remove-after=x".parse::<FaultSpec>().is_err());
+        assert!("status-at=2".parse::<FaultSpec>().is_err());
+        assert!("bogus".parse::<FaultSpec>().is_err());
+    }
+}

@@ -1,0 +1,374 @@
+//! THE table of user-facing messages: one id, its English and its French text. Nothing a user
+//! reads is written anywhere else (tests/cli_messages.rs scans the CLI sources for strays).
+//!
+//! Vocabulary (ANS's own words on the cards): PIN = « code porteur » (4 digits), PUK = « code de
+//! déblocage » (8 digits), card = « carte CPS ».
+
+macro_rules! messages {
+    ($( $(#[$doc:meta])* $id:ident { en: $en:literal, fr: $fr:literal $(,)? } )*) => {
+        /// A message id; [`Msg::en`] and [`Msg::fr`] give its two texts.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Msg {
+            $( $(#[$doc])* $id, )*
+        }
+
+        impl Msg {
+            /// Every id, in table order.
+            pub const ALL: &'static [Msg] = &[$(Msg::$id,)*];
+
+            /// English template.
+            pub fn en(self) -> &'static str {
+                match self { $(Msg::$id => $en,)* }
+            }
+
+            /// French template.
+            pub fn fr(self) -> &'static str {
+                match self { $(Msg::$id => $fr,)* }
+            }
+        }
+    };
+}
+
+messages! {
+    // ---------------------------------------------------------------- PIN and PUK
+    PinWrongTriesLeft { en: "PIN wrong, {tries} tries left", fr: "code porteur erroné, {tries} essais restants" }
+    PinWrongLastTry {
+        en: "PIN wrong, 1 try left: one more wrong PIN blocks the card",
+        fr: "code porteur erroné, 1 essai restant : une erreur de plus bloque la carte",
+    }
+    PinBlocked { en: "PIN blocked", fr: "code porteur bloqué" }
+    PinBlockedFix {
+        en: "unblock it with `cps-tool pin unblock` (you need the PUK, the 8-digit unblocking code)",
+        fr: "débloquez-le avec `cps-tool pin unblock` (il faut le code de déblocage à 8 chiffres)",
+    }
+    PukWrongTriesLeft { en: "PUK wrong, {tries} tries left", fr: "code de déblocage erroné, {tries} essais restants" }
+    PukBlocked { en: "PUK blocked: the card can no longer be unblocked", fr: "code de déblocage bloqué : la carte ne peut plus être débloquée" }
+    PukBlockedFix { en: "ask your card issuer (ANS) for a new card", fr: "demandez une nouvelle carte à l'ANS" }
+    PinFormat { en: "the PIN has exactly 4 digits", fr: "le code porteur a exactement 4 chiffres" }
+    PukFormat { en: "the PUK has exactly 8 digits", fr: "le code de déblocage a exactement 8 chiffres" }
+    PinFormatFix { en: "nothing was sent to the card; type it again", fr: "rien n'a été envoyé à la carte ; saisissez-le à nouveau" }
+    PinNotVerified { en: "the card needs the PIN first", fr: "la carte demande d'abord le code porteur" }
+    PinVerified { en: "PIN correct", fr: "code porteur correct" }
+    PinChanged { en: "PIN changed", fr: "code porteur modifié" }
+    PinUnblocked { en: "PIN unblocked and replaced; {tries} tries", fr: "code porteur débloqué et remplacé ; {tries} essais" }
+    PinMismatch { en: "the two new PINs differ", fr: "les deux nouveaux codes porteur diffèrent" }
+    PinStateVerified { en: "verified", fr: "vérifié" }
+    PinStateTries { en: "{tries} of {max} tries left", fr: "{tries} essais restants sur {max}" }
+    PinStateBlocked { en: "BLOCKED", fr: "BLOQUÉ" }
+    PinSourceEmpty { en: "no PIN in {source}", fr: "aucun code dans {source}" }
+    PinSourceUnreadable { en: "cannot read the PIN file {path}: {error}", fr: "lecture du fichier de code {path} impossible : {error}" }
+    PinNoTerminal {
+        en: "no terminal to ask for the {what}: give it with --pin-file or {var}",
+        fr: "pas de terminal pour demander le {what} : donnez-le avec --pin-file ou {var}",
+    }
+    PinWordPin { en: "PIN", fr: "code porteur" }
+    PinWordPuk { en: "PUK", fr: "code de déblocage" }
+    PinWordNewPin { en: "new PIN", fr: "nouveau code porteur" }
+
+    // ---------------------------------------------------------------- PIN prompts (CLI and pinentry)
+    PromptPin { en: "PIN of the card {label} ({tries} tries left): ", fr: "Code porteur de la carte {label} ({tries} essais restants) : " }
+    PromptPinLastTry {
+        en: "PIN of the card {label} (LAST try: a wrong PIN blocks the card): ",
+        fr: "Code porteur de la carte {label} (DERNIER essai : une erreur bloque la carte) : ",
+    }
+    PromptPuk { en: "PUK (unblocking code, 8 digits) of the card {label} ({tries} tries left): ", fr: "Code de déblocage (8 chiffres) de la carte {label} ({tries} essais restants) : " }
+    PromptNewPin { en: "New PIN (4 digits): ", fr: "Nouveau code porteur (4 chiffres) : " }
+    PromptNewPinAgain { en: "New PIN again: ", fr: "Confirmez le nouveau code porteur : " }
+    PinentryTitle { en: "CPS card", fr: "Carte CPS" }
+    PinentryLabel { en: "PIN:", fr: "Code :" }
+    PinentryDescription {
+        en: "Enter the PIN of the card {label}.\n{tries} tries left.",
+        fr: "Saisissez le code porteur de la carte {label}.\n{tries} essais restants.",
+    }
+    PinentryDescriptionLastTry {
+        en: "Enter the PIN of the card {label}.\nLAST try: a wrong PIN blocks the card.",
+        fr: "Saisissez le code porteur de la carte {label}.\nDERNIER essai : une erreur bloque la carte.",
+    }
+
+    // ---------------------------------------------------------------- readers and cards
+    ErrNoService { en: "the PC/SC service is not running", fr: "le service PC/SC n'est pas démarré" }
+    ErrNoServiceFix {
+        en: "start it: `sudo systemctl enable --now pcscd.socket` (Debian/Ubuntu: `sudo apt install pcscd`)",
+        fr: "démarrez-le : `sudo systemctl enable --now pcscd.socket` (Debian/Ubuntu : `sudo apt install pcscd`)",
+    }
+    ErrNoReaders { en: "no smart card reader found", fr: "aucun lecteur de carte trouvé" }
+    ErrNoReadersFix {
+        en: "plug in the reader; if it is plugged in, `sudo systemctl restart pcscd` and check `cps-tool readers`",
+        fr: "branchez le lecteur ; s'il l'est déjà, `sudo systemctl restart pcscd` puis `cps-tool readers`",
+    }
+    ErrReaderNotFound { en: "reader not found: {name}", fr: "lecteur introuvable : {name}" }
+    ErrReaderNotFoundFix { en: "list the readers with `cps-tool readers` and copy the name exactly", fr: "listez les lecteurs avec `cps-tool readers` et recopiez le nom exact" }
+    ErrNoCard { en: "no card in the reader", fr: "aucune carte dans le lecteur" }
+    ErrNoCardFix { en: "insert your CPS card (chip first), or add --wait to wait for it", fr: "insérez votre carte CPS (puce en premier), ou ajoutez --wait pour l'attendre" }
+    ErrCardRemoved { en: "the card was removed", fr: "la carte a été retirée" }
+    ErrCardRemovedFix { en: "insert the card again and repeat the command", fr: "réinsérez la carte et relancez la commande" }
+    ErrCardReset { en: "the card was reset by another application", fr: "la carte a été réinitialisée par une autre application" }
+    ErrRepeat { en: "repeat the command", fr: "relancez la commande" }
+    ErrUnresponsive { en: "the card does not answer", fr: "la carte ne répond pas" }
+    ErrUnresponsiveFix { en: "take the card out, check its chip is clean, insert it again", fr: "retirez la carte, vérifiez que la puce est propre, réinsérez-la" }
+    ErrSharing { en: "the card is used exclusively by another application", fr: "la carte est utilisée en exclusivité par une autre application" }
+    ErrSharingFix { en: "close the other application (browser, signing software) and retry", fr: "fermez l'autre application (navigateur, logiciel de signature) et réessayez" }
+    ErrTimeout { en: "timed out", fr: "délai dépassé" }
+    ErrCancelled { en: "cancelled", fr: "annulé" }
+    ErrReaderUnsupported { en: "not supported by this reader: {what}", fr: "non pris en charge par ce lecteur : {what}" }
+    ErrReader { en: "reader error: {detail}", fr: "erreur du lecteur : {detail}" }
+    ErrNotCps { en: "this card is not a CPS3/CPS4 card ({detail})", fr: "cette carte n'est pas une carte CPS3/CPS4 ({detail})" }
+    ErrNotCpsFix { en: "insert a CPS card (CPS, CPF, CPE, CPA or CDE)", fr: "insérez une carte CPS (CPS, CPF, CPE, CPA ou CDE)" }
+    ErrCardUnsupported { en: "this card cannot do that: {what}", fr: "cette carte ne sait pas le faire : {what}" }
+    ErrCardRefused { en: "the card refused {op}: {sw}", fr: "la carte a refusé {op} : {sw}" }
+    ErrCardChannel { en: "the card closed its channel; nothing was checked", fr: "la carte a fermé son canal ; rien n'a été vérifié" }
+    ErrCardFile { en: "unreadable card file: {detail}", fr: "fichier de la carte illisible : {detail}" }
+    ErrCardOther { en: "card error: {detail}", fr: "erreur de la carte : {detail}" }
+    ErrObjectNotFound { en: "not found on the card", fr: "absent de la carte" }
+    ErrEmulator { en: "emulated card: {detail}", fr: "carte émulée : {detail}" }
+    ErrImageNotSaved { en: "card image not saved: {detail}", fr: "image de carte non enregistrée : {detail}" }
+    ErrSignal { en: "cannot handle signal {sig}: {detail}", fr: "impossible de traiter le signal {sig} : {detail}" }
+    ErrInterrupted { en: "interrupted", fr: "interrompu" }
+    ErrFile { en: "{path}: {detail}", fr: "{path} : {detail}" }
+    ErrUsageApdu { en: "APDU #{n} {text}: {detail}", fr: "APDU n°{n} {text} : {detail}" }
+    ErrUsageApduNotHex { en: "not hex ({detail})", fr: "pas de l'hexadécimal ({detail})" }
+    ErrEmulateOwnOptions {
+        en: "emulate takes its card from its own options (emulate --card cps3|cps4 --holder ...)",
+        fr: "emulate prend sa carte dans ses propres options (emulate --card cps3|cps4 --holder ...)",
+    }
+    ErrFaultSpec { en: "bad --emulated-fault {spec}: {detail}", fr: "--emulated-fault {spec} invalide : {detail}" }
+    ErrOther { en: "{detail}", fr: "{detail}" }
+    FixPrefix { en: "what to do: {fix}", fr: "que faire : {fix}" }
+    WaitingForCard { en: "waiting for a card in {reader} (Ctrl-C to stop)…", fr: "attente d'une carte dans {reader} (Ctrl-C pour arrêter)…" }
+    WaitingForAnyCard { en: "waiting for a card (Ctrl-C to stop)…", fr: "attente d'une carte (Ctrl-C pour arrêter)…" }
+    ReadingCard { en: "reading the card…", fr: "lecture de la carte…" }
+    WorkingCard { en: "the card is working…", fr: "la carte travaille…" }
+
+    // ---------------------------------------------------------------- readers / apdu / emulate
+    ReaderCardPresent { en: "{reader}: card present, ATR {atr} [{kind}]", fr: "{reader} : carte présente, ATR {atr} [{kind}]" }
+    ReaderCardMute { en: "{reader}: card present but mute, ATR {atr}", fr: "{reader} : carte présente mais muette, ATR {atr}" }
+    ReaderEmpty { en: "{reader}: no card", fr: "{reader} : pas de carte" }
+    ReaderUnavailable { en: "{reader}: reader unavailable", fr: "{reader} : lecteur indisponible" }
+    ReaderExclusive { en: " (used exclusively by another application)", fr: " (utilisé en exclusivité par une autre application)" }
+    ReaderInUse { en: " (in use)", fr: " (en cours d'utilisation)" }
+    UnknownCard { en: "unknown card", fr: "carte inconnue" }
+    ApduNoStatus { en: "no status word", fr: "pas de mot d'état" }
+    EmulateServing {
+        en: "serving an EMULATED {generation} {holder} card (test keys{image}) to vpcd at {addr}; stop with SIGTERM or Ctrl-C",
+        fr: "carte ÉMULÉE {generation} {holder} (clés de test{image}) servie à vpcd sur {addr} ; arrêt par SIGTERM ou Ctrl-C",
+    }
+    EmulateImage { en: ", image {path}", fr: ", image {path}" }
+
+    // ---------------------------------------------------------------- info / certs / objects
+    InfoReader { en: "Reader", fr: "Lecteur" }
+    InfoCard { en: "Card", fr: "Carte" }
+    InfoGeneration { en: "Generation", fr: "Génération" }
+    InfoAtr { en: "ATR", fr: "ATR" }
+    InfoSerial { en: "Serial number", fr: "Numéro de série" }
+    InfoLabel { en: "Token label", fr: "Libellé du jeton" }
+    InfoCardType { en: "Card type", fr: "Type de carte" }
+    InfoHolder { en: "Holder", fr: "Porteur" }
+    InfoIdNat { en: "National id", fr: "Identifiant national" }
+    InfoProfession { en: "Profession", fr: "Profession" }
+    InfoSpecialty { en: "Specialty", fr: "Spécialité" }
+    InfoStructure { en: "Structure", fr: "Structure" }
+    InfoPin { en: "PIN", fr: "Code porteur" }
+    InfoPuk { en: "PUK", fr: "Code de déblocage" }
+    InfoMechanisms { en: "Mechanisms", fr: "Mécanismes" }
+    InfoEmulated { en: "EMULATED card with TEST keys", fr: "carte ÉMULÉE, clés de TEST" }
+    CertSignature { en: "signature", fr: "signature" }
+    CertAuthentication { en: "authentication", fr: "authentification" }
+    CertTechnical { en: "technical", fr: "technique" }
+    CertLine {
+        en: "{role}: {label}\n  subject: {subject}\n  issuer: {issuer}\n  serial: {serial}\n  valid: {from} → {to} ({days})",
+        fr: "{role} : {label}\n  sujet : {subject}\n  émetteur : {issuer}\n  numéro : {serial}\n  validité : {from} → {to} ({days})",
+    }
+    DaysLeft { en: "{days} days left", fr: "encore {days} jours" }
+    ExpiredDaysAgo { en: "EXPIRED {days} days ago", fr: "EXPIRÉ depuis {days} jours" }
+    NotYetValid { en: "not valid before {date}", fr: "pas valide avant le {date}" }
+    CertExported { en: "written {path}", fr: "écrit {path}" }
+    ObjectLine { en: "{label}: {size} bytes{private}", fr: "{label} : {size} octets{private}" }
+    ObjectPrivate { en: " (needs the PIN)", fr: " (code porteur requis)" }
+    ObjectModifiable { en: " (writable)", fr: " (modifiable)" }
+
+    // ---------------------------------------------------------------- sign / verify / decrypt
+    SignWritten { en: "signature written to {path} ({bytes} bytes, {mechanism}, key {key})", fr: "signature écrite dans {path} ({bytes} octets, {mechanism}, clé {key})" }
+    SignNoPss {
+        en: "a CPS3 card cannot sign with RSA-PSS (PKCS#1 v1.5 only)",
+        fr: "une carte CPS3 ne sait pas signer en RSA-PSS (PKCS#1 v1.5 seulement)",
+    }
+    SignNoPssFix { en: "use --mechanism sha256-pkcs1, or a CPS4 card", fr: "utilisez --mechanism sha256-pkcs1, ou une carte CPS4" }
+    SignMechanismUnsupported { en: "the {key} key of this card cannot use {mechanism}", fr: "la clé {key} de cette carte ne sait pas faire {mechanism}" }
+    SignMechanismFix { en: "mechanisms of this card: {list}", fr: "mécanismes de cette carte : {list}" }
+    SignRawInput { en: "{mechanism} signs a DigestInfo or a hash of at most {max} bytes; {path} has {len}", fr: "{mechanism} signe un DigestInfo ou une empreinte de {max} octets au plus ; {path} en a {len}" }
+    SignBadSignature { en: "the card returned a signature that does not verify; nothing was written", fr: "la carte a rendu une signature invalide ; rien n'a été écrit" }
+    VerifyOk { en: "signature OK ({mechanism}, {key} certificate of the card)", fr: "signature valide ({mechanism}, certificat {key} de la carte)" }
+    VerifyFailed { en: "signature does NOT verify ({mechanism}, {key} certificate of the card)", fr: "signature NON valide ({mechanism}, certificat {key} de la carte)" }
+    DecryptWritten { en: "plaintext written to {path} ({bytes} bytes)", fr: "texte clair écrit dans {path} ({bytes} octets)" }
+    ErrDecryptFailed { en: "the card could not decrypt this (not for this card's key, or damaged)", fr: "la carte n'a pas pu déchiffrer (pas pour la clé de cette carte, ou abîmé)" }
+    ErrNoKey { en: "this card has no {key} key", fr: "cette carte n'a pas de clé {key}" }
+    ErrNoCertificate { en: "this card has no {key} certificate", fr: "cette carte n'a pas de certificat {key}" }
+    ErrBadCertificate { en: "the {key} certificate of the card cannot be read: {detail}", fr: "le certificat {key} de la carte est illisible : {detail}" }
+    ErrSameFile { en: "--in and --out are the same file", fr: "--in et --out désignent le même fichier" }
+
+    // ---------------------------------------------------------------- doctor
+    DoctorTitle { en: "cps-tool doctor: {ok} ok, {warn} warnings, {fail} problems", fr: "cps-tool doctor : {ok} bons, {warn} avertissements, {fail} problèmes" }
+    DoctorAllGood { en: "everything needed for the card is in place", fr: "tout ce qu'il faut pour la carte est en place" }
+    DoctorPcscOk { en: "PC/SC service reachable", fr: "service PC/SC joignable" }
+    DoctorPcscEmulated { en: "PC/SC not used: emulated card in-process", fr: "PC/SC non utilisé : carte émulée dans le processus" }
+    DoctorPcscOtherError { en: "PC/SC service error: {detail}", fr: "erreur du service PC/SC : {detail}" }
+    DoctorPcscOtherFix { en: "`sudo systemctl restart pcscd`, then run `cps-tool doctor` again", fr: "`sudo systemctl restart pcscd`, puis relancez `cps-tool doctor`" }
+    DoctorReaderPinpad { en: "reader {reader} (pinpad: the PIN is typed on the reader)", fr: "lecteur {reader} (avec clavier : le code se tape sur le lecteur)" }
+    DoctorReaderNoPinpad { en: "reader {reader} (no pinpad)", fr: "lecteur {reader} (sans clavier)" }
+    DoctorReaderPinpadUnknown { en: "reader {reader} (pinpad not known without a card)", fr: "lecteur {reader} (clavier inconnu sans carte)" }
+    DoctorNoReaderWithCard { en: "no card in any reader", fr: "aucune carte dans les lecteurs" }
+    DoctorCardRecognized { en: "{reader}: {kind} card, serial {serial}, {label}", fr: "{reader} : carte {kind}, numéro {serial}, {label}" }
+    DoctorCardMute { en: "{reader}: the card does not answer (mute)", fr: "{reader} : la carte ne répond pas (muette)" }
+    DoctorCardUnknown { en: "{reader}: not a CPS card (ATR {atr})", fr: "{reader} : pas une carte CPS (ATR {atr})" }
+    DoctorCardUnreadable { en: "{reader}: the card cannot be read: {detail}", fr: "{reader} : la carte est illisible : {detail}" }
+    DoctorCertValid { en: "{role} certificate valid until {date} ({days} days left)", fr: "certificat de {role} valide jusqu'au {date} (encore {days} jours)" }
+    DoctorCertSoon { en: "{role} certificate expires on {date}, in {days} days", fr: "le certificat de {role} expire le {date}, dans {days} jours" }
+    DoctorCertSoonFix { en: "order the renewal of your card now (ANS)", fr: "commandez dès maintenant le renouvellement de votre carte (ANS)" }
+    DoctorCertExpired { en: "{role} certificate EXPIRED on {date} ({days} days ago)", fr: "certificat de {role} EXPIRÉ le {date} (depuis {days} jours)" }
+    DoctorCertExpiredFix { en: "this card can no longer authenticate or sign: use your new card, or order one (ANS)", fr: "cette carte ne peut plus authentifier ni signer : utilisez votre nouvelle carte, ou commandez-en une (ANS)" }
+    DoctorCertUnreadable { en: "{role} certificate unreadable: {detail}", fr: "certificat de {role} illisible : {detail}" }
+    DoctorCertUnreadableFix { en: "the card may be damaged: ask ANS for a new card", fr: "la carte est peut-être abîmée : demandez une nouvelle carte à l'ANS" }
+    DoctorPinOk { en: "PIN: {tries} of {max} tries left", fr: "code porteur : {tries} essais restants sur {max}" }
+    DoctorPinVerified { en: "PIN: verified in this card session", fr: "code porteur : vérifié dans cette session de la carte" }
+    DoctorPinLow { en: "PIN: only {tries} of {max} tries left", fr: "code porteur : plus que {tries} essais sur {max}" }
+    DoctorPinLowFix { en: "type it carefully; if you are not sure of it, unblock with the PUK: `cps-tool pin unblock`", fr: "tapez-le avec soin ; en cas de doute, débloquez avec le code de déblocage : `cps-tool pin unblock`" }
+    DoctorPukOk { en: "PUK: {tries} of {max} tries left", fr: "code de déblocage : {tries} essais restants sur {max}" }
+    DoctorPukLow { en: "PUK: only {tries} of {max} tries left", fr: "code de déblocage : plus que {tries} essais sur {max}" }
+    DoctorPukLowFix { en: "do not guess the PUK: find the letter that came with the card", fr: "ne devinez pas le code de déblocage : retrouvez le courrier reçu avec la carte" }
+    DoctorPinUnknown { en: "{what}: state unknown ({detail})", fr: "{what} : état inconnu ({detail})" }
+    DoctorNoPinContactless { en: "contactless interface: no PIN", fr: "interface sans contact : pas de code porteur" }
+    DoctorTls13 { en: "CPS4: RSA-PSS on the card, TLS 1.3 client authentication works", fr: "CPS4 : RSA-PSS sur la carte, l'authentification TLS 1.3 fonctionne" }
+    DoctorTls12Only {
+        en: "CPS3: no RSA-PSS on the card: web sites must offer TLS 1.2 for client authentication (TLS 1.3 fails)",
+        fr: "CPS3 : pas de RSA-PSS sur la carte : les sites doivent proposer TLS 1.2 pour l'authentification (TLS 1.3 échoue)",
+    }
+    DoctorTls12OnlyFix {
+        en: "if a site fails in Firefox, set security.tls.version.max to 3 in about:config (or the policy SSLVersionMax \"tls1.2\"), or ask the site for TLS 1.2",
+        fr: "si un site échoue dans Firefox, mettez security.tls.version.max à 3 dans about:config (ou la politique SSLVersionMax « tls1.2 »), ou demandez TLS 1.2 au site",
+    }
+    DoctorClockOk { en: "system clock {now} is after the start of the certificates' validity ({from})", fr: "l'horloge système {now} est après le début de validité des certificats ({from})" }
+    DoctorClockBehind { en: "system clock {now} is BEFORE the start of the certificate validity ({from})", fr: "l'horloge système {now} est AVANT le début de validité du certificat ({from})" }
+    DoctorClockFix { en: "set the clock right: `sudo timedatectl set-ntp true`", fr: "remettez l'horloge à l'heure : `sudo timedatectl set-ntp true`" }
+    DoctorModuleOk { en: "PKCS#11 module {path} loads: C_GetFunctionList OK (PKCS#11 {version}, {description})", fr: "le module PKCS#11 {path} se charge : C_GetFunctionList OK (PKCS#11 {version}, {description})" }
+    DoctorModuleMissing { en: "PKCS#11 module not found (looked in: {paths})", fr: "module PKCS#11 introuvable (cherché dans : {paths})" }
+    DoctorModuleMissingFix {
+        en: "install cpscard's module libcps_pkcs11.so (`cargo build --release -p cps-pkcs11`, then copy target/release/libcps_pkcs11.so to /usr/lib/x86_64-linux-gnu/pkcs11/), or give its path with --module",
+        fr: "installez le module libcps_pkcs11.so de cpscard (`cargo build --release -p cps-pkcs11`, puis copiez target/release/libcps_pkcs11.so dans /usr/lib/x86_64-linux-gnu/pkcs11/), ou donnez son chemin avec --module",
+    }
+    DoctorModuleBroken { en: "PKCS#11 module {path} does not load: {detail}", fr: "le module PKCS#11 {path} ne se charge pas : {detail}" }
+    DoctorModuleBrokenFix { en: "reinstall the module (a file of the wrong architecture or a truncated copy does not load)", fr: "réinstallez le module (un fichier d'une autre architecture ou une copie tronquée ne se charge pas)" }
+    DoctorProbeTimeout { en: "no answer within {secs} s", fr: "pas de réponse en {secs} s" }
+    DoctorProbeCrashed { en: "the module crashed the process (signal {sig})", fr: "le module a fait planter le processus (signal {sig})" }
+    DoctorProbeRv { en: "C_GetFunctionList returned {rv}", fr: "C_GetFunctionList a rendu {rv}" }
+    DoctorOtherModule {
+        en: "{db}: OpenSC is registered too (\"{name}\"); it also drives CPS3 cards, so Firefox may list the card twice",
+        fr: "{db} : OpenSC est aussi enregistré (« {name} ») ; il pilote aussi les cartes CPS3, Firefox peut montrer la carte deux fois",
+    }
+    DoctorNssDbNotRegistered { en: "{db}: the cpscard module is not registered (Chromium and NSS tools do not see the card)", fr: "{db} : le module cpscard n'est pas enregistré (Chromium et les outils NSS ne voient pas la carte)" }
+    DoctorPolicyRegistersStale { en: "Firefox policy {path} adds the old Cryptolib module ({library})", fr: "la politique Firefox {path} ajoute l'ancien module Cryptolib ({library})" }
+    DoctorPolicyRegistersStaleFix { en: "remove that entry from SecurityDevices in {path}", fr: "retirez cette entrée de SecurityDevices dans {path}" }
+    DoctorFirefoxNone { en: "no Firefox profile found under {dir}", fr: "aucun profil Firefox trouvé dans {dir}" }
+    DoctorRegistered { en: "{db}: module registered as \"{name}\" ({library})", fr: "{db} : module enregistré sous « {name} » ({library})" }
+    DoctorNotRegistered { en: "{db}: the cpscard module is not registered", fr: "{db} : le module cpscard n'est pas enregistré" }
+    DoctorNotRegisteredFix {
+        en: "close Firefox, then `modutil -dbdir sql:{dir} -add \"CPS (cpscard)\" -libfile {module}` (or `cps-tool register`)",
+        fr: "fermez Firefox, puis `modutil -dbdir sql:{dir} -add \"CPS (cpscard)\" -libfile {module}` (ou `cps-tool register`)",
+    }
+    DoctorRegisteredByPolicy { en: "{db}: module added by the Firefox policy {policy}", fr: "{db} : module ajouté par la politique Firefox {policy}" }
+    DoctorRegisteredMissingLib { en: "{db}: \"{name}\" points to {library}, which does not exist", fr: "{db} : « {name} » pointe vers {library}, qui n'existe pas" }
+    DoctorRegisteredMissingLibFix {
+        en: "close Firefox, then `modutil -dbdir sql:{dir} -delete \"{name}\"` and register the module again",
+        fr: "fermez Firefox, puis `modutil -dbdir sql:{dir} -delete \"{name}\"` et enregistrez à nouveau le module",
+    }
+    DoctorDuplicate { en: "{db}: the cpscard module is registered {count} times", fr: "{db} : le module cpscard est enregistré {count} fois" }
+    DoctorDuplicateFix {
+        en: "keep one: close Firefox, then `modutil -dbdir sql:{dir} -delete \"{name}\"`",
+        fr: "n'en gardez qu'un : fermez Firefox, puis `modutil -dbdir sql:{dir} -delete \"{name}\"`",
+    }
+    DoctorStale {
+        en: "{db}: the old Cryptolib module is also registered (\"{name}\", {library}): both drive the same card",
+        fr: "{db} : l'ancien module Cryptolib est aussi enregistré (« {name} », {library}) : les deux pilotent la même carte",
+    }
+    DoctorStaleFix {
+        en: "close Firefox, then `modutil -dbdir sql:{dir} -delete \"{name}\"`",
+        fr: "fermez Firefox, puis `modutil -dbdir sql:{dir} -delete \"{name}\"`",
+    }
+    DoctorStaleFile { en: "the old Cryptolib registration {path} is still installed ({library})", fr: "l'ancien enregistrement Cryptolib {path} est toujours installé ({library})" }
+    DoctorStaleFileFix { en: "remove the old Cryptolib: `sudo rm {path}` (or uninstall the CryptolibCPS package)", fr: "retirez l'ancienne Cryptolib : `sudo rm {path}` (ou désinstallez le paquet CryptolibCPS)" }
+    DoctorP11kitRegistered { en: "p11-kit: module registered by {path}", fr: "p11-kit : module enregistré par {path}" }
+    DoctorP11kitNotRegistered { en: "p11-kit: the cpscard module is not registered (GnuTLS and p11-kit clients do not see the card)", fr: "p11-kit : le module cpscard n'est pas enregistré (GnuTLS et les clients p11-kit ne voient pas la carte)" }
+    DoctorP11kitFix {
+        en: "create {path} containing the line `module: {module}`",
+        fr: "créez {path} contenant la ligne `module: {module}`",
+    }
+    DoctorP11kitMissingLib { en: "p11-kit: {path} points to {library}, which does not exist", fr: "p11-kit : {path} pointe vers {library}, qui n'existe pas" }
+    DoctorP11kitMissingLibFix { en: "fix the `module:` line of {path}, or remove the file", fr: "corrigez la ligne `module:` de {path}, ou supprimez le fichier" }
+    DoctorPrefTlsMax12Cps3 { en: "{profile}: security.tls.version.max = 3 (TLS 1.2): right for a CPS3", fr: "{profile} : security.tls.version.max = 3 (TLS 1.2) : adapté à une CPS3" }
+    DoctorPrefTlsMax12Cps4 { en: "{profile}: security.tls.version.max = {value} caps Firefox below TLS 1.3, not needed with a CPS4", fr: "{profile} : security.tls.version.max = {value} bride Firefox sous TLS 1.3, inutile avec une CPS4" }
+    DoctorPrefTlsMax12Cps4Fix { en: "reset security.tls.version.max in about:config (default 4)", fr: "réinitialisez security.tls.version.max dans about:config (4 par défaut)" }
+    DoctorPrefTlsMaxDefault { en: "{profile}: security.tls.version.max = {value} (TLS 1.3 allowed)", fr: "{profile} : security.tls.version.max = {value} (TLS 1.3 autorisé)" }
+    DoctorPrefTlsMaxLow { en: "{profile}: security.tls.version.max = {value} is below TLS 1.2: client authentication fails", fr: "{profile} : security.tls.version.max = {value} est sous TLS 1.2 : l'authentification échoue" }
+    DoctorPrefTlsMaxLowFix { en: "set security.tls.version.max to 3 or 4 in about:config", fr: "mettez security.tls.version.max à 3 ou 4 dans about:config" }
+    DoctorPrefPersonalCert { en: "{profile}: security.default_personal_cert = \"{value}\"", fr: "{profile} : security.default_personal_cert = « {value} »" }
+    DoctorPrefPersonalCertOdd { en: "{profile}: security.default_personal_cert = \"{value}\" is not a value Firefox knows", fr: "{profile} : security.default_personal_cert = « {value} » n'est pas une valeur connue de Firefox" }
+    DoctorPrefPersonalCertFix { en: "set it to \"Ask Every Time\" or \"Select Automatically\" in about:config", fr: "mettez « Ask Every Time » ou « Select Automatically » dans about:config" }
+    DoctorPolicyTlsMax { en: "Firefox policy {path}: SSLVersionMax = \"{value}\"", fr: "politique Firefox {path} : SSLVersionMax = « {value} »" }
+    DoctorPolicyUnreadable { en: "Firefox policy {path} is not valid JSON: {detail}", fr: "la politique Firefox {path} n'est pas du JSON valide : {detail}" }
+    DoctorPolicyUnreadableFix { en: "fix or remove {path}: Firefox ignores every policy of a broken file", fr: "corrigez ou supprimez {path} : Firefox ignore toutes les politiques d'un fichier invalide" }
+    DoctorDbUnreadable { en: "{db}: {path} cannot be read: {detail}", fr: "{db} : {path} illisible : {detail}" }
+    DoctorDbUnreadableFix { en: "check the owner and permissions of {path}", fr: "vérifiez le propriétaire et les droits de {path}" }
+    DoctorSkippedNoCard { en: "card checks skipped: no CPS card", fr: "vérifications de carte sautées : pas de carte CPS" }
+    DoctorProfileName { en: "Firefox profile {name}", fr: "profil Firefox {name}" }
+    DoctorNssDb { en: "NSS database {dir}", fr: "base NSS {dir}" }
+
+    // ---------------------------------------------------------------- --help
+    AboutTool { en: "CPS3/CPS4 card tool", fr: "outil pour les cartes CPS3/CPS4" }
+    HelpReader { en: "PC/SC reader to use (default: the first reader holding a card)", fr: "lecteur PC/SC à utiliser (par défaut : le premier qui contient une carte)" }
+    HelpEmulated { en: "use a built-in emulated card in an in-process reader instead (no pcscd needed); its keys are TEST keys", fr: "utiliser plutôt une carte émulée intégrée dans un lecteur interne (sans pcscd) ; ses clés sont des clés de TEST" }
+    HelpCard { en: "holder kind of the emulated card: cps, cpf, cpe, cpa, cde or cps-expired", fr: "type de porteur de la carte émulée : cps, cpf, cpe, cpa, cde ou cps-expired" }
+    HelpImage { en: "card image of the emulated card: loaded, or created from the built-in card; its counters (PIN tries, ...) are saved back at every change", fr: "image de la carte émulée : chargée, ou créée depuis la carte intégrée ; ses compteurs (essais du code...) y sont enregistrés à chaque changement" }
+    HelpWait { en: "wait for a card when the reader is empty (Ctrl-C stops)", fr: "attendre une carte si le lecteur est vide (Ctrl-C arrête)" }
+    HelpFault { en: "testing: inject a fault into the emulated card", fr: "tests : injecter un défaut dans la carte émulée" }
+    HelpVerbose { en: "more log output (-v info, -vv debug, -vvv APDU traces with PINs masked); RUST_LOG overrides", fr: "plus de journal (-v info, -vv débogage, -vvv traces APDU, codes masqués) ; RUST_LOG a priorité" }
+    HelpJson { en: "print JSON (stable schema, docs/json-schema.md) instead of text", fr: "afficher du JSON (schéma stable, docs/json-schema.md) au lieu de texte" }
+    HelpPinFile { en: "read the PIN from this file (first line) instead of asking", fr: "lire le code porteur dans ce fichier (première ligne) au lieu de le demander" }
+    HelpPukFile { en: "read the PUK from this file (first line) instead of asking", fr: "lire le code de déblocage dans ce fichier (première ligne) au lieu de le demander" }
+    HelpNewPinFile { en: "read the new PIN from this file (first line) instead of asking", fr: "lire le nouveau code porteur dans ce fichier (première ligne) au lieu de le demander" }
+    HelpCmdReaders { en: "list the PC/SC readers (or the emulated one) with card presence and ATR", fr: "lister les lecteurs PC/SC (ou l'émulé) avec la présence de carte et l'ATR" }
+    HelpCmdApdu { en: "send raw APDUs in order, in one card transaction (no automatic GET RESPONSE)", fr: "envoyer des APDU bruts dans l'ordre, en une transaction (sans GET RESPONSE automatique)" }
+    HelpCmdEmulate { en: "serve an emulated card to pcscd through vpcd until SIGTERM/SIGINT", fr: "servir une carte émulée à pcscd via vpcd jusqu'à SIGTERM/SIGINT" }
+    HelpCmdInfo { en: "card kind, generation, ATR, serial, token label, holder, PIN/PUK tries left", fr: "type de carte, génération, ATR, numéro, libellé, porteur, essais restants" }
+    HelpCmdCerts { en: "list the card's certificates (and export them)", fr: "lister les certificats de la carte (et les exporter)" }
+    HelpCmdObjects { en: "list the card's data objects", fr: "lister les objets de données de la carte" }
+    HelpCmdPin { en: "PIN status, verify, change, unblock", fr: "état, vérification, changement, déblocage du code porteur" }
+    HelpCmdPinStatus { en: "PIN and PUK tries left (no PIN needed, no try used)", fr: "essais restants du code porteur et du code de déblocage (sans code, sans consommer d'essai)" }
+    HelpCmdPinVerify { en: "check the PIN (a wrong one uses a try)", fr: "vérifier le code porteur (une erreur consomme un essai)" }
+    HelpCmdPinChange { en: "change the PIN (old PIN, then the new one twice)", fr: "changer le code porteur (l'ancien, puis deux fois le nouveau)" }
+    HelpCmdPinUnblock { en: "unblock the PIN with the PUK and set a new PIN", fr: "débloquer le code porteur avec le code de déblocage et en fixer un nouveau" }
+    HelpCmdSign { en: "sign a file with a card key; the signature is written raw (as `openssl dgst -verify` reads it)", fr: "signer un fichier avec une clé de la carte ; signature brute (lisible par `openssl dgst -verify`)" }
+    HelpCmdVerify { en: "verify a signature with the card's certificate, in software (no PIN)", fr: "vérifier une signature avec le certificat de la carte, en logiciel (sans code)" }
+    HelpCmdDecrypt { en: "decrypt a PKCS#1 v1.5 RSA cryptogram with the authentication key", fr: "déchiffrer un cryptogramme RSA PKCS#1 v1.5 avec la clé d'authentification" }
+    HelpCmdDoctor { en: "check the whole chain (PC/SC, readers, card, PIN tries, module, Firefox/NSS/p11-kit registrations) and tell how to fix each problem", fr: "vérifier toute la chaîne (PC/SC, lecteurs, carte, essais, module, enregistrements Firefox/NSS/p11-kit) et dire comment corriger chaque problème" }
+    HelpCmdCompletions { en: "print a shell completion script (bash, zsh, fish)", fr: "afficher un script de complétion (bash, zsh, fish)" }
+    HelpCmdManpage { en: "print the man page (roff)", fr: "afficher la page de manuel (roff)" }
+    HelpApduHex { en: "command APDUs in hex; spaces and colons are allowed inside one (\"00 A4:04 0C ...\")", fr: "APDU de commande en hexadécimal ; espaces et deux-points permis (\"00 A4:04 0C ...\")" }
+    HelpEmulateCard { en: "card generation to emulate", fr: "génération de carte à émuler" }
+    HelpEmulateHolder { en: "holder kind: cps, cpf, cpe, cpa, cde or cps-expired", fr: "type de porteur : cps, cpf, cpe, cpa, cde ou cps-expired" }
+    HelpEmulateImage { en: "card image: loaded, or created from the built-in card; counters are saved back", fr: "image de carte : chargée, ou créée depuis la carte intégrée ; compteurs enregistrés" }
+    HelpEmulateVpcd { en: "vpcd address (slot 0 of a Debian vpcd is 127.0.0.1:35963, slot 1 :35964)", fr: "adresse de vpcd (emplacement 0 d'un vpcd Debian : 127.0.0.1:35963, emplacement 1 : 35964)" }
+    HelpEmulateLatency { en: "card timing (none, or realistic: delays of a real card behind a CCID reader)", fr: "temps de réponse (none, ou realistic : délais d'une vraie carte derrière un lecteur CCID)" }
+    HelpCertsExport { en: "write each certificate into this directory (sign.der/auth.der, or .pem)", fr: "écrire chaque certificat dans ce répertoire (sign.der/auth.der, ou .pem)" }
+    HelpCertsPem { en: "export PEM instead of DER", fr: "exporter en PEM plutôt qu'en DER" }
+    HelpKey { en: "which key: sign (non-repudiation) or auth (authentication)", fr: "quelle clé : sign (non-répudiation) ou auth (authentification)" }
+    HelpMechanism { en: "signature mechanism", fr: "mécanisme de signature" }
+    HelpIn { en: "input file (the message; for pkcs1-raw a DigestInfo or a bare hash)", fr: "fichier d'entrée (le message ; pour pkcs1-raw un DigestInfo ou une empreinte)" }
+    HelpOut { en: "output file", fr: "fichier de sortie" }
+    HelpSignature { en: "signature file (raw bytes)", fr: "fichier de signature (octets bruts)" }
+    HelpDecryptIn { en: "cryptogram file (raw RSA block, 256 bytes)", fr: "fichier du cryptogramme (bloc RSA brut, 256 octets)" }
+    HelpModule { en: "PKCS#11 module to check (default: the installed libcps_pkcs11.so)", fr: "module PKCS#11 à vérifier (par défaut : libcps_pkcs11.so installé)" }
+    HelpShell { en: "shell", fr: "shell" }
+    ExitCodesHelp {
+        en: "Exit codes:\n  0  success\n  1  other failure (card or reader error, card image error)\n  2  usage error or bad input (nothing was sent to the card)\n  3  no PC/SC service (pcscd is not running)\n  4  no reader (none at all, or the one named by --reader)\n  5  no card (empty reader, or the card was removed)\n  6  unknown card (not a CPS3/CPS4 card)\n  7  PIN or PUK wrong (tries left are printed)\n  8  PIN or PUK blocked\n  9  doctor found at least one problem\n 10  signature does not verify\n130  interrupted (Ctrl-C)",
+        fr: "Codes de sortie :\n  0  succès\n  1  autre échec (erreur de carte ou de lecteur, image de carte)\n  2  erreur d'utilisation ou saisie invalide (rien n'a été envoyé à la carte)\n  3  pas de service PC/SC (pcscd n'est pas démarré)\n  4  pas de lecteur (aucun, ou pas celui de --reader)\n  5  pas de carte (lecteur vide, ou carte retirée)\n  6  carte inconnue (pas une carte CPS3/CPS4)\n  7  code porteur ou de déblocage erroné (les essais restants sont affichés)\n  8  code porteur ou de déblocage bloqué\n  9  doctor a trouvé au moins un problème\n 10  signature non valide\n130  interrompu (Ctrl-C)",
+    }
+}

@@ -1,0 +1,440 @@
+//! `cps-tool doctor` on emulated cards (healthy CPS4, CPS3 and its TLS 1.2 advice, blocked PIN,
+//! expired certificates, every fault the emulator injects, a foreign ATR), without pcscd, and
+//! with broken registrations (a temporary HOME with fake Firefox profiles, a fake sysroot).
+
+mod cli_common;
+
+use cli_common::*;
+use serde_json::{json, Value};
+
+/// A HOME with one Firefox profile registering `module`, and a sysroot registering it in p11-kit.
+fn healthy_setup(module: &std::path::Path) -> (TempDir, TempDir) {
+    let home = TempDir::new("home");
+    home.write(
+        ".mozilla/firefox/profiles.ini",
+        "[Profile0]\nName=default\nIsRelative=1\nPath=abcd.default-esr\n",
+    );
+    home.write(
+        ".mozilla/firefox/abcd.default-esr/pkcs11.txt",
+        &format!(
+            "library=\nname=NSS Internal PKCS #11 Module\nNSS=Flags=internal,critical\n\nlibrary={}\nname=CPS (cpscard)\n",
+            module.display()
+        ),
+    );
+    home.write(
+        ".mozilla/firefox/abcd.default-esr/prefs.js",
+        "user_pref(\"browser.startup.homepage\", \"about:blank\");\n",
+    );
+    let sys = TempDir::new("sysroot");
+    sys.write(
+        "etc/pkcs11/modules/cpscard.module",
+        &format!("module: {}\n", module.display()),
+    );
+    (home, sys)
+}
+
+fn doctor(home: &TempDir, sys: &TempDir, module: &std::path::Path, card: &[&str]) -> (i32, Value) {
+    let mut args: Vec<&str> = card.to_vec();
+    let module = module.to_str().unwrap();
+    let sysroot = sys.path().to_str().unwrap();
+    args.extend(["doctor", "--json", "--module", module, "--sysroot", sysroot]);
+    let o = run(home.path(), &args);
+    let doc = json_out(&o);
+    assert_schema("doctor", &doc);
+    (o.status.code().unwrap(), doc)
+}
+
+fn checks<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id)
+        .collect()
+}
+
+fn one<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    let c = checks(doc, id);
+    assert_eq!(c.len(), 1, "{id}: {c:#?}");
+    c[0]
+}
+
+fn statuses(doc: &Value) -> Vec<(String, String)> {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().into(),
+                c["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn healthy_cps4_is_all_green() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let (code, doc) = doctor(&home, &sys, &module, &["--emulated", "cps4"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["summary"]["fail"], 0, "{doc:#}");
+    assert_eq!(doc["summary"]["warn"], 0, "{:?}", statuses(&doc));
+    assert_eq!(one(&doc, "pcsc.service")["status"], "skip");
+    let card = one(&doc, "card.present");
+    assert_eq!(card["status"], "ok");
+    let info = card_json("cps4", "cps");
+    assert_eq!(card["details"]["serial"], info["serial"]);
+    assert_eq!(card["details"]["label"], info["label"]);
+    assert_eq!(card["details"]["generation"], "cps4");
+    let certs = checks(&doc, "card.certificate");
+    assert_eq!(certs.len(), 2);
+    for c in &certs {
+        assert_eq!(c["status"], "ok");
+        assert_eq!(c["details"]["not_after"], info["not_after"]);
+        assert!(c["details"]["days_left"].as_i64().unwrap() > 0);
+    }
+    let pin = one(&doc, "card.pin");
+    assert_eq!(pin["details"]["tries_left"], 3);
+    assert_eq!(one(&doc, "card.puk")["details"]["tries_left"], 10);
+    assert_eq!(one(&doc, "card.tls")["details"]["tls13"], true);
+    let load = one(&doc, "module.load");
+    assert_eq!(load["status"], "ok", "{load:#}");
+    assert!(load["details"]["info"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with("2."));
+    assert_eq!(one(&doc, "firefox.registration")["status"], "ok");
+    assert_eq!(one(&doc, "p11kit.registration")["status"], "ok");
+    assert_eq!(one(&doc, "firefox.tls_version_max")["status"], "ok");
+    assert_eq!(one(&doc, "clock")["status"], "ok");
+}
+
+#[test]
+fn human_output_one_line_per_check_with_fixes() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let o = run(
+        home.path(),
+        &[
+            "--emulated",
+            "cps3",
+            "--card",
+            "cps-expired",
+            "doctor",
+            "--module",
+            module.to_str().unwrap(),
+            "--sysroot",
+            sys.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(9), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("✗ signature certificate EXPIRED on 2023-01-01"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    → this card can no longer authenticate or sign"),
+        "{out}"
+    );
+    assert!(out.contains("✓ PIN: 3 of 3 tries left"), "{out}");
+    assert!(out.contains("! CPS3: no RSA-PSS"), "{out}");
+    assert!(out.contains("security.tls.version.max to 3"), "{out}");
+    assert!(out.contains("problems"), "{out}");
+    // French
+    let o = cmd(home.path())
+        .env("LANG", "fr_FR.UTF-8")
+        .args([
+            "--emulated",
+            "cps3",
+            "doctor",
+            "--module",
+            module.to_str().unwrap(),
+            "--sysroot",
+            sys.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.contains("✓ code porteur : 3 essais restants sur 3"),
+        "{out}"
+    );
+    assert!(out.contains("CPS3 : pas de RSA-PSS"), "{out}");
+}
+
+#[test]
+fn cps3_gets_the_tls12_advice() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let (code, doc) = doctor(&home, &sys, &module, &["--emulated", "cps3"]);
+    assert_eq!(code, 0, "a warning is not a failure: {doc:#}");
+    let tls = one(&doc, "card.tls");
+    assert_eq!(tls["status"], "warn");
+    assert_eq!(tls["details"]["tls13"], false);
+    assert!(tls["fix"]
+        .as_str()
+        .unwrap()
+        .contains("security.tls.version.max"));
+    // a profile capped to TLS 1.2 is right for a CPS3, needless for a CPS4
+    home.write(
+        ".mozilla/firefox/abcd.default-esr/user.js",
+        "user_pref(\"security.tls.version.max\", 3);\n",
+    );
+    let (_, doc) = doctor(&home, &sys, &module, &["--emulated", "cps3"]);
+    let pref = one(&doc, "firefox.tls_version_max");
+    assert_eq!(pref["status"], "ok");
+    assert_eq!(pref["details"]["security.tls.version.max"], 3);
+    let (_, doc) = doctor(&home, &sys, &module, &["--emulated", "cps4"]);
+    assert_eq!(one(&doc, "firefox.tls_version_max")["status"], "warn");
+}
+
+#[test]
+fn no_pcscd() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let (code, doc) = doctor(&home, &sys, &module, &[]);
+    assert_eq!(code, 9);
+    let c = one(&doc, "pcsc.service");
+    assert_eq!(c["status"], "fail");
+    assert!(c["fix"].as_str().unwrap().contains("pcscd"), "{c:#}");
+    // the rest of the chain is still checked
+    assert_eq!(one(&doc, "module.load")["status"], "ok");
+    assert_eq!(one(&doc, "firefox.registration")["status"], "ok");
+}
+
+#[test]
+fn blocked_pin_and_low_counters_use_no_try() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let img = home.join("card.json");
+    let card = ["--emulated", "cps4", "--image", img.to_str().unwrap()];
+    let (code, _) = doctor(&home, &sys, &module, &card);
+    assert_eq!(code, 0);
+    let mut v = image(&img);
+    v["counters"]["pin_tries"] = json!(0);
+    set_image(&img, &v);
+    let (code, doc) = doctor(&home, &sys, &module, &card);
+    assert_eq!(code, 9);
+    let pin = one(&doc, "card.pin");
+    assert_eq!(pin["status"], "fail");
+    assert_eq!(pin["details"]["state"], "blocked");
+    assert!(pin["fix"]
+        .as_str()
+        .unwrap()
+        .contains("cps-tool pin unblock"));
+    // low counters: warnings, and the doctor never spends a try
+    v["counters"]["pin_tries"] = json!(1);
+    v["counters"]["puk_tries"] = json!(4);
+    set_image(&img, &v);
+    for _ in 0..2 {
+        let (code, doc) = doctor(&home, &sys, &module, &card);
+        assert_eq!(code, 0);
+        assert_eq!(one(&doc, "card.pin")["status"], "warn");
+        assert_eq!(one(&doc, "card.pin")["details"]["tries_left"], 1);
+        assert_eq!(one(&doc, "card.puk")["status"], "warn");
+        assert_eq!(one(&doc, "card.puk")["details"]["tries_left"], 4);
+    }
+    assert_eq!(image(&img)["counters"]["pin_tries"], 1);
+    assert_eq!(image(&img)["counters"]["puk_tries"], 4);
+    v["counters"]["puk_tries"] = json!(0);
+    set_image(&img, &v);
+    let (_, doc) = doctor(&home, &sys, &module, &card);
+    assert_eq!(one(&doc, "card.puk")["status"], "fail");
+}
+
+#[test]
+fn expired_certificates() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    for generation in GENERATIONS {
+        let (code, doc) = doctor(
+            &home,
+            &sys,
+            &module,
+            &["--emulated", generation, "--card", "cps-expired"],
+        );
+        assert_eq!(code, 9);
+        let certs = checks(&doc, "card.certificate");
+        assert_eq!(certs.len(), 2);
+        for c in certs {
+            assert_eq!(c["status"], "fail");
+            assert!(c["details"]["days_left"].as_i64().unwrap() < 0);
+            assert_eq!(c["details"]["not_after"], "2023-01-01T00:00:00Z");
+        }
+    }
+}
+
+#[test]
+fn unknown_card_and_faults() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let card_status = |faults: &[&str]| {
+        let mut args = vec!["--emulated", "cps4"];
+        for f in faults {
+            args.push("--emulated-fault");
+            args.push(f);
+        }
+        let (code, doc) = doctor(&home, &sys, &module, &args);
+        (code, doc)
+    };
+    // a non-CPS ATR
+    let (code, doc) = card_status(&["atr=3B8F8001804F0CA000000306030001000000006A"]);
+    assert_eq!(code, 9);
+    let c = one(&doc, "card.present");
+    assert_eq!(c["status"], "fail");
+    assert_eq!(c["details"]["recognized"], false);
+    assert!(c["fix"].as_str().unwrap().contains("CPS card"));
+    assert!(checks(&doc, "card.pin").is_empty());
+    // the card pulled out while it is read
+    let (code, doc) = card_status(&["remove-after=3"]);
+    assert_eq!(code, 9);
+    let c = one(&doc, "card.present");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["fix"].as_str().unwrap().contains("insert the card again"),
+        "{c:#}"
+    );
+    // reset by another application while it is read: the driver reconnects, the doctor goes on
+    let (code, doc) = card_status(&["reset-after=2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(one(&doc, "card.present")["status"], "ok");
+    assert_eq!(one(&doc, "card.pin")["details"]["tries_left"], 3);
+    // odd status words: on every READ BINARY (the card cannot be read), on one APDU (the
+    // driver's first SELECT has a fallback: the doctor still concludes), on every VERIFY
+    let (code, doc) = card_status(&["status-for-ins=B0:6F00"]);
+    assert_eq!(code, 9);
+    assert_eq!(one(&doc, "card.present")["status"], "fail");
+    let (_, doc) = card_status(&["status-at=1:6F00"]);
+    assert!(!checks(&doc, "card.present").is_empty());
+    let (code, doc) = card_status(&["status-for-ins=20:6F00"]);
+    assert_eq!(code, 9);
+    assert_eq!(one(&doc, "card.present")["status"], "ok");
+    assert_eq!(one(&doc, "card.pin")["status"], "fail");
+    assert_eq!(one(&doc, "card.puk")["status"], "fail");
+    // no card in the reader
+    let (code, doc) = card_status(&["insert-after=60000"]);
+    assert_eq!(code, 9);
+    let c = one(&doc, "card.present");
+    assert!(
+        c["fix"].as_str().unwrap().contains("insert your CPS card"),
+        "{c:#}"
+    );
+    // faults of signing operations do not concern the doctor (it signs nothing), nor latency
+    let (code, doc) = card_status(&[
+        "corrupt-signature",
+        "pin-per-signature",
+        "latency=realistic",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn broken_registrations() {
+    let module = built_module();
+    let home = TempDir::new("home-broken");
+    let sys = TempDir::new("sysroot-broken");
+    let profile = ".mozilla/firefox/x1.default";
+    // a profile without our module, with the old Cryptolib
+    home.write(
+        &format!("{profile}/pkcs11.txt"),
+        "library=\nname=NSS Internal PKCS #11 Module\n\nlibrary=/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so\nname=cps3\n",
+    );
+    home.write(
+        &format!("{profile}/prefs.js"),
+        "user_pref(\"security.default_personal_cert\", \"Select Automatically\");\n",
+    );
+    // a second profile registering us twice, once with a library that is gone
+    home.write(
+        ".mozilla/firefox/y2.work/pkcs11.txt",
+        &format!(
+            "library={}\nname=CPS\n\nlibrary=/gone/libcps_pkcs11.so\nname=CPS old\n",
+            module.display()
+        ),
+    );
+    home.write(
+        ".pki/nssdb/pkcs11.txt",
+        "library=\nname=NSS Internal PKCS #11 Module\n",
+    );
+    sys.write(
+        "usr/lib/mozilla/pkcs11-modules/cps3.json",
+        "{\"name\":\"cps3\",\"description\":\"Module de sécurité CPS\",\"type\":\"pkcs11\",\"path\":\"/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so\",\"allowed_extensions\":[\"CPS2ter-2020_Firefox@asipsante.fr\"]}",
+    );
+    let (code, doc) = doctor(&home, &sys, &module, &["--emulated", "cps4"]);
+    assert_eq!(code, 9);
+    let regs = checks(&doc, "firefox.registration");
+    let x1: Vec<_> = regs
+        .iter()
+        .filter(|c| c["message"].as_str().unwrap().contains("x1.default"))
+        .collect();
+    assert!(
+        x1.iter().any(|c| c["status"] == "fail"
+            && c["message"].as_str().unwrap().contains("not registered")
+            && c["fix"].as_str().unwrap().contains(&format!(
+                "modutil -dbdir sql:{}",
+                home.join(profile).display()
+            ))),
+        "{x1:#?}"
+    );
+    assert!(
+        x1.iter().any(|c| c["status"] == "fail"
+            && c["message"].as_str().unwrap().contains("old Cryptolib")
+            && c["fix"].as_str().unwrap().contains("-delete \"cps3\"")),
+        "{x1:#?}"
+    );
+    let y2: Vec<_> = regs
+        .iter()
+        .filter(|c| c["message"].as_str().unwrap().contains("y2.work"))
+        .collect();
+    assert!(y2.iter().any(|c| c["status"] == "ok"), "{y2:#?}");
+    assert!(
+        y2.iter()
+            .any(|c| c["status"] == "fail" && c["details"]["library"] == "/gone/libcps_pkcs11.so"),
+        "{y2:#?}"
+    );
+    assert!(
+        y2.iter()
+            .any(|c| c["status"] == "fail" && c["details"]["count"] == 2),
+        "{y2:#?}"
+    );
+    assert_eq!(one(&doc, "nssdb.registration")["status"], "warn");
+    assert_eq!(one(&doc, "firefox.manifest")["status"], "fail");
+    assert_eq!(one(&doc, "p11kit.registration")["status"], "warn");
+    // a policy that adds the module registers it in every profile; a broken policy is a failure
+    sys.write(
+        "etc/firefox/policies/policies.json",
+        &json!({"policies": {"SecurityDevices": {"Add": {"CPS": module}}, "SSLVersionMax": "tls1.2"}}).to_string(),
+    );
+    let (_, doc) = doctor(&home, &sys, &module, &["--emulated", "cps3"]);
+    let regs = checks(&doc, "firefox.registration");
+    assert!(
+        regs.iter()
+            .any(|c| c["status"] == "ok" && c["details"]["policy"].is_string()),
+        "{regs:#?}"
+    );
+    assert!(checks(&doc, "firefox.tls_version_max")
+        .iter()
+        .all(|c| c["details"]["security.tls.version.max"] == 3));
+    sys.write("etc/firefox/policies/policies.json", "{ \"policies\": ");
+    let (_, doc) = doctor(&home, &sys, &module, &["--emulated", "cps4"]);
+    assert_eq!(one(&doc, "firefox.policy")["status"], "fail");
+}
+
+#[test]
+fn module_missing_or_broken() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let missing = home.join("nowhere/libcps_pkcs11.so");
+    let (code, doc) = doctor(&home, &sys, &missing, &["--emulated", "cps4"]);
+    assert_eq!(code, 9);
+    assert_eq!(one(&doc, "module.file")["status"], "fail");
+    let broken = home.write("broken/libcps_pkcs11.so", "not an ELF file");
+    let (code, doc) = doctor(&home, &sys, &broken, &["--emulated", "cps4"]);
+    assert_eq!(code, 9);
+    let c = one(&doc, "module.load");
+    assert_eq!(c["status"], "fail");
+    assert!(c["fix"].as_str().unwrap().contains("reinstall"));
+}
