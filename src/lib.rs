@@ -15,6 +15,7 @@ pub mod card;
 pub mod crypto;
 pub mod i18n;
 pub mod sign;
+pub mod token;
 pub mod transport;
 
 #[cfg(feature = "emulator")]

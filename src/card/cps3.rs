@@ -24,13 +24,15 @@ use super::driver_core::{
     common_card_driver_methods, require_digest_len, signature, signature_key_digest, Dialect, State,
 };
 use super::hash::{CardHashInput, HashAlg, MessageHasher};
+use super::iso_commands;
 use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
 use super::pkcs15::tlv::{uint, Fields, Reader, Tag};
 use super::rsa_pad::digest_info;
 use super::types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinChangeTemplate, PinKind, PinStatus,
+    SignAlgorithm,
 };
 use super::CardError;
 use crate::apdu::{Command, ExchangeRules};
@@ -306,6 +308,51 @@ impl CardDriver for Cps3Driver {
         self.link.run(Replay::Never, |io| {
             io.check_pin("RESET RETRY COUNTER", &cmd).map(drop)
         })
+    }
+
+    /// Two APDUs: `00 A4 09 0C <path>` (no FCP), one READ BINARY.
+    fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            let r = io.send(&apdus::select_path(path, false))?;
+            if !r.is_success() {
+                io.st.current_df = None;
+                return Err(CardError::from_status("SELECT", r.sw));
+            }
+            io.st.current_df = Some(path.parent());
+            let read = |offset, le| iso_commands::read_binary(apdus::CLA, offset, le);
+            io.read_body(read, Some(len), apdus::MAX_READ)
+        })
+    }
+
+    /// SELECT of the root AID by name (§6.1: IAS-ECC's logout).
+    fn reset_security_state(&mut self) -> Result<(), CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            let cmd = io.with_case4_le(apdus::select_root_by_name());
+            let r = io.send(&cmd)?;
+            if !r.is_success() {
+                io.st.current_df = None;
+                return Err(CardError::from_status("SELECT root AID", r.sw));
+            }
+            io.st.current_df = Some(FilePath::mf());
+            Ok(())
+        })
+    }
+
+    fn pin_verify_template(&self, kind: PinKind) -> Option<Vec<u8>> {
+        self.require_pin().ok()?;
+        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
+        iso_commands::verify(apdus::CLA, Cps3::pin_reference(kind), &blank)
+            .to_bytes()
+            .ok()
+            .map(|b| b.to_vec())
+    }
+
+    fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
+        self.require_pin().ok()?;
+        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
+        let cmd =
+            apdus::change_reference_data(Cps3::pin_reference(PinKind::User), &blank, &blank);
+        Some(PinChangeTemplate::OldAndNew(cmd.to_bytes().ok()?.to_vec()))
     }
 
     fn key_role(&self, key: KeyRef) -> Option<KeyRole> {

@@ -19,12 +19,14 @@ use super::driver_core::{
     common_card_driver_methods, require_digest_len, signature, signature_key_digest, Dialect, State,
 };
 use super::hash::{HashAlg, MessageHasher};
+use super::iso_commands;
 use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
 use super::rsa_pad::{digest_info, pad_type1, unpad_type2};
 use super::types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinChangeTemplate, PinKind, PinStatus,
+    SignAlgorithm,
 };
 use super::CardError;
 use crate::apdu::{Command, ExchangeRules, Response, StatusWord};
@@ -287,6 +289,48 @@ impl CardDriver for Cps4Driver {
                 &apdus::reset_retry_counter(Cps4::pin_reference(PinKind::User)),
             )?;
             io.set_new_pin(new)
+        })
+    }
+
+    /// SELECT (FCI) + one READ BINARY.
+    fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
+        self.link.run(Replay::Allowed, |io| {
+            let info = io.select_ef(path)?;
+            let len = info.size.map_or(len, |s| s.min(len));
+            let read = |offset, le| iso_commands::read_binary(apdus::CLA, offset, le);
+            io.read_body(read, Some(len), apdus::MAX_READ)
+        })
+    }
+
+    /// ChipDoc has no known command that clears the PIN state without a reset (§7: lost on
+    /// reset only): the card is reset (`SCardReconnect` with reset), which also logs out any
+    /// other application using it — the PIN state is card-global anyway.
+    fn reset_security_state(&mut self) -> Result<(), CardError> {
+        use super::link::CardState;
+        self.link.state.forget_card_state();
+        self.link.transport.reconnect(true)?;
+        Ok(())
+    }
+
+    /// On logical channel 1: the caller opens it first (a PIN status query) before the
+    /// reader sends this.
+    fn pin_verify_template(&self, kind: PinKind) -> Option<Vec<u8>> {
+        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
+        iso_commands::verify(apdus::CLA, Cps4::pin_reference(kind), &blank)
+            .to_bytes()
+            .ok()
+            .map(|b| b.to_vec())
+    }
+
+    fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
+        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
+        let user = Cps4::pin_reference(PinKind::User);
+        Some(PinChangeTemplate::VerifyThenNew {
+            verify: iso_commands::verify(apdus::CLA, user, &blank)
+                .to_bytes()
+                .ok()?
+                .to_vec(),
+            change: apdus::change_new_only(user, &blank).to_bytes().ok()?.to_vec(),
         })
     }
 

@@ -8,7 +8,8 @@ use super::hash::MessageHasher;
 use super::path::FilePath;
 use super::pin::Pin;
 use super::types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinChangeTemplate, PinKind, PinStatus,
+    SignAlgorithm,
 };
 use super::CardError;
 use crate::transport::Transport;
@@ -27,6 +28,35 @@ pub trait CardDriver: Send {
     /// The whole content of a transparent EF (certificates, data objects), read in the largest
     /// chunks the card allows.
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError>;
+
+    /// The first `len` bytes of a transparent EF (fewer if the file is shorter): the token's
+    /// cheap content check of a cached certificate (its header and serial number). The
+    /// default reads the whole file.
+    fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
+        let mut content = self.read_file(path)?;
+        content.truncate(len);
+        Ok(content)
+    }
+
+    /// Resets the card's security state (PIN and PUK no longer verified) for the logout of
+    /// issue 6 item 8. CPS3: SELECT of the root AID by name (IAS-ECC, CPS3.md §6.1, §7).
+    /// The default: [`CardError::Unsupported`].
+    fn reset_security_state(&mut self) -> Result<(), CardError> {
+        Err(CardError::Unsupported("resetting the security state"))
+    }
+
+    /// The VERIFY APDU a pinpad reader completes with the digits it reads (PC/SC part 10
+    /// `FEATURE_VERIFY_PIN_DIRECT`): header, `Lc` = 8 and an `FF`-filled block (CPS3.md §5.2,
+    /// CPS4.md §6.2). `None`: no PIN of this kind.
+    fn pin_verify_template(&self, kind: PinKind) -> Option<Vec<u8>> {
+        let _ = kind;
+        None
+    }
+
+    /// How a pinpad changes the user PIN on this card.
+    fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
+        None
+    }
 
     /// The size of an EF from its FCP/FCI, without reading it.
     fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError>;

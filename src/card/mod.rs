@@ -1,6 +1,6 @@
 //! Card drivers: one card's command set and file layout (DESIGN §1, §3), never PKCS#11.
 //!
-//! - [`detect`]: which card, by exact ATR; [`connect`] wraps a transport in the right driver
+//! - [`detect()`]: which card, by exact ATR; [`connect`] wraps a transport in the right driver
 //!   (no APDU is sent for an unknown card).
 //! - [`CardDriver`]: the operations the token and signing layers use, with typed inputs
 //!   ([`KeyRef`], [`SignAlgorithm`], [`Pin`], [`FilePath`]) and one error ([`CardError`]).
@@ -54,7 +54,8 @@ pub use hash::{HashAlg, MessageHasher};
 pub use path::FilePath;
 pub use pin::Pin;
 pub use types::{
-    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinKind, PinState, PinStatus, SignAlgorithm,
+    Cps2terFile, DecipherPadding, KeyRef, KeyRole, PinChangeTemplate, PinKind, PinState, PinStatus,
+    SignAlgorithm,
 };
 
 use crate::transport::Transport;

@@ -1,4 +1,4 @@
-//! Secret codes: format-checked before any APDU (CPS3.md §5.2: a PIN outside [4,4] never
+//! Secret codes: format-checked before any APDU (CPS3.md §5.2: a PIN outside \[4,4\] never
 //! reaches the card), held in zeroizing buffers, never printed.
 
 use super::types::PinKind;

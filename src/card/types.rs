@@ -59,7 +59,7 @@ impl PinKind {
         }
     }
 
-    /// Tries before blocking (PUK 10: CPS3.md §5 [C]; CPS4 [S]).
+    /// Tries before blocking (PUK 10: CPS3.md §5 \[C\]; CPS4 \[S\]).
     pub fn max_tries(self) -> u8 {
         match self {
             PinKind::User => 3,
@@ -143,4 +143,17 @@ pub enum Cps2terFile {
     SitFact,
     /// `CPS2TER_ACTIVITY_nn_PS`, nn = 1..=16: `3F00/(400F+nn)`.
     Activity(u8),
+}
+
+/// The APDUs a pinpad reader completes to change the user PIN (PC/SC part 10
+/// `FEATURE_MODIFY_PIN_DIRECT`): PIN blocks are `FF`-filled placeholders the reader overwrites
+/// with the ASCII digits it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinChangeTemplate {
+    /// One CHANGE REFERENCE DATA carrying the old block at data offset 0 and the new one at
+    /// offset 8 (CPS3: `00 24 00 01 10`, CPS3.md §5.3).
+    OldAndNew(Vec<u8>),
+    /// VERIFY of the old PIN, then a CHANGE REFERENCE DATA with the new block only (CPS4:
+    /// `01 24 01 81 08`, CPS4.md §6.2).
+    VerifyThenNew { verify: Vec<u8>, change: Vec<u8> },
 }

@@ -60,7 +60,7 @@ impl HashAlg {
         h.finish()
     }
 
-    /// `DigestInfo(self, digest)` DER bytes. `digest` must have [`HashAlg::len`] bytes.
+    /// `DigestInfo(self, digest)` DER bytes. `digest` must have [`HashAlg::output_len`] bytes.
     pub fn digest_info(self, digest: &[u8]) -> Vec<u8> {
         let mut v = self.digest_info_prefix().to_vec();
         v.extend_from_slice(digest);

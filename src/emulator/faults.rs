@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// What happens when a READ BINARY asks past the end of the file (CPS3.md §6.2 [S]).
+/// What happens when a READ BINARY asks past the end of the file (CPS3.md §6.2 \[S\]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReadPastEnd {
     /// `6C <bytes available>` (default).

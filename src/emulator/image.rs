@@ -10,7 +10,7 @@ use std::path::Path;
 /// Format version of the image file.
 pub const IMAGE_FORMAT: u32 = 1;
 
-/// The fixture's `card.json` (fixtures/cards/<gen>/<card>/card.json). Unknown fields are kept.
+/// The fixture's `card.json` (`fixtures/cards/<gen>/<card>/card.json`). Unknown fields are kept.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CardInfo {
     pub generation: String,

@@ -114,7 +114,7 @@ impl Interface {
         }
     }
 
-    /// What pcscd negotiates for that ATR (T=1 whenever offered, CPS4.md §1 [V]).
+    /// What pcscd negotiates for that ATR (T=1 whenever offered, CPS4.md §1 \[V\]).
     pub fn protocol(self) -> Protocol {
         match self {
             Interface::Cps3Contact | Interface::Cps4T0 => Protocol::T0,

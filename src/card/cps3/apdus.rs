@@ -28,6 +28,15 @@ pub fn select_path(path: &FilePath, with_fcp: bool) -> Command {
     Command::new(CLA, 0xA4, 0x09, if with_fcp { 0x04 } else { 0x0C }).with_data(path.to_bytes())
 }
 
+/// The IAS-ECC root application (the MF), in EF.ATR (CPS3.md §3.2, §6.1).
+pub const ROOT_AID: [u8; 8] = [0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x01, 0x00];
+
+/// `00 A4 04 00 08 <root AID>`: SELECT of the root by name, which resets the security state
+/// (IAS-ECC logout, CPS3.md §6.1, §7); answers `90 00` without data.
+pub fn select_root_by_name() -> Command {
+    Command::new(CLA, 0xA4, 0x04, 0x00).with_data(ROOT_AID.to_vec())
+}
+
 /// `00 B0 <80|SFI> 00 Le`: read an EF of the current DF by short identifier.
 pub fn read_binary_sfi(sfi: u8, le: usize) -> Command {
     Command::new(CLA, 0xB0, 0x80 | (sfi & 0x1F), 0x00).with_le(le)

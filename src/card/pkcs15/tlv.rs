@@ -4,7 +4,7 @@
 //! STRINGs with 8 "unused" bits (`03 02 08 00`), INTEGERs with leading zeros (`02 02 00 81`),
 //! references whose high bit is set (`02 01 81` is meant as 0x81, not −127). This module reads
 //! what the cards write, never panics, and reports what it cannot read as [`ParseError`].
-//! Files are read whole, so they may end with padding: [`Reader::next`] treats a `00` or `FF`
+//! Files are read whole, so they may end with padding: [`Reader::next_tlv`] treats a `00` or `FF`
 //! byte where a tag should start as the end of the content (as ISO 7816-4 §8.2.1.1 allows).
 
 use std::fmt;

@@ -16,7 +16,7 @@ pub const ATR_CONTACTLESS: [u8; 20] = [
     0x82, 0x90, 0x00, 0x0E,
 ];
 
-/// EF.ATR (2F01), 57 bytes, real [C: OSC@fd83e885f].
+/// EF.ATR (2F01), 57 bytes, real \[C: OSC@fd83e885f\].
 pub fn ef_atr() -> Vec<u8> {
     h("80 43 01 B8 46 04 04 B0 EC C1 47 03 94 01 80 4F 08 80 25 00 00 01 FF 01 00
        E0 10 02 02 01 04 02 02 01 04 02 02 01 00 02 02 01 00 78 08 06 06 2B 81 22 F8 78 02 82 02 90 00")
@@ -36,7 +36,7 @@ pub fn ef_dir_contact_record() -> Vec<u8> {
        73 0F 4F 0D E8 28 BD 08 0F 80 25 00 00 01 FF 00 10")
 }
 
-/// ODF of the contact application [S].
+/// ODF of the contact application \[S\].
 pub fn odf() -> Vec<u8> {
     [
         odf_entry(0xA8, 0x7001),
@@ -47,7 +47,7 @@ pub fn odf() -> Vec<u8> {
     .concat()
 }
 
-/// supportedAlgorithms of TokenInfo (entry 4 real [C: OSC#2267], others [S]).
+/// supportedAlgorithms of TokenInfo (entry 4 real [C: OSC#2267], others \[S\]).
 pub fn token_info_algorithms() -> Vec<u8> {
     h(
         "30 17 02 01 01 02 02 02 20 05 00 03 02 01 02 06 05 2B 0E 03 02 1A 02 01 10
@@ -143,7 +143,7 @@ const ACL_EF_ATR: Acl = Acl {
     contact: [0x45, NEVER, NEVER, NEVER, 0x45, ALWAYS],
     contactless: [NEVER, NEVER, NEVER, NEVER, NEVER, ALWAYS],
 };
-/// AODF: public in contact, refused contactless [I].
+/// AODF: public in contact, refused contactless \[I\].
 const ACL_AODF: Acl = Acl::PUBLIC;
 
 /// FCP of an EF (CPS3.md §3.1): `62 25 80 02 <size> 82 01 01 83 02 <FID> 88 01 <SFI<<3>
@@ -257,7 +257,7 @@ pub fn build(img: &CardImage, pan: &[u8]) -> Cps3Files {
 }
 
 /// The CPS2ter file system (CPS3.md §9): `3F00/7F01/4000` CPS_SIT_FACT and `3F00/40(0F+nn)` one
-/// activity per CPS_ACTIVITY_nn_PS. Readable after the IAS PIN [S].
+/// activity per CPS_ACTIVITY_nn_PS. Readable after the IAS PIN \[S\].
 pub fn cps2ter_files(img: &CardImage) -> Fs {
     let mut fs = Fs::new(None);
     let df = fs.add_df(MF, 0x7F01, None);

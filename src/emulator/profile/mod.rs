@@ -106,7 +106,7 @@ pub fn dodf_entry(label: &str, access: DataAccess, fid: u16) -> Vec<u8> {
     seq(&[0x30], &[&common, &app, &path])
 }
 
-/// Emulator placeholder content of a data object: `30 L 0C L <text>` [S].
+/// Emulator placeholder content of a data object: `30 L 0C L <text>` \[S\].
 pub fn placeholder(text: &str) -> Vec<u8> {
     tlv(&[0x30], &utf8(text))
 }
@@ -119,11 +119,11 @@ pub struct DataObject {
     pub content: Vec<u8>,
 }
 
-/// Size of CPS_DATA [S]: the module writes the value zero-padded to this size.
+/// Size of CPS_DATA \[S\]: the module writes the value zero-padded to this size.
 pub const CPS_DATA_SIZE: usize = 128;
 
 /// The CPS_* data objects common to CPS3 and CPS4 (CPS3.md §3.2, objects.md §5), in DODF order.
-/// Contents are placeholders built from the holder data [S].
+/// Contents are placeholders built from the holder data \[S\].
 pub fn cps_data_objects(info: &CardInfo, cps_data: Option<&[u8]>) -> Vec<DataObject> {
     let id_nat = info.holder_text("id_nat");
     let mut data = match cps_data {
@@ -189,7 +189,7 @@ pub fn cps_data_objects(info: &CardInfo, cps_data: Option<&[u8]>) -> Vec<DataObj
     out
 }
 
-/// Activity indexes, 1..=16, deduplicated; the default card has 01 and 02 [S].
+/// Activity indexes, 1..=16, deduplicated; the default card has 01 and 02 \[S\].
 pub fn activities(info: &CardInfo) -> Vec<u8> {
     let mut a: Vec<u8> = info
         .activities
@@ -202,7 +202,7 @@ pub fn activities(info: &CardInfo) -> Vec<u8> {
     a
 }
 
-/// CPS2ter situation (facturation) and activity contents [S].
+/// CPS2ter situation (facturation) and activity contents \[S\].
 pub fn cps2ter_sit_fact(info: &CardInfo) -> Vec<u8> {
     placeholder(&format!("CPS_SIT_FACT {}", info.holder_text("id_nat")))
 }
