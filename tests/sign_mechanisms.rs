@@ -41,6 +41,9 @@ fn pss(h: HashAlg, salt: usize) -> Pss {
     }
 }
 
+/// Checks a signature with the `rsa` crate.
+type Checker<'a> = Box<dyn Fn(&[u8]) + 'a>;
+
 /// Signs with `mech` and checks the signature with the `rsa` crate.
 fn sign_and_check(t: &mut Token, key_file: &str, key: &RsaPublicKey, mech: Mechanism) {
     let id = if key_file == "sign.der" {
@@ -48,7 +51,7 @@ fn sign_and_check(t: &mut Token, key_file: &str, key: &RsaPublicKey, mech: Mecha
     } else {
         t.authentication_key().unwrap().id.clone()
     };
-    let (input, check): (Vec<u8>, Box<dyn Fn(&[u8])>) = match mech {
+    let (input, check): (Vec<u8>, Checker) = match mech {
         Mechanism::RsaPkcs => {
             let h = HashAlg::Sha256;
             let di = h.digest_info(&digest(h, MESSAGE));

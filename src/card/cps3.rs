@@ -350,8 +350,7 @@ impl CardDriver for Cps3Driver {
     fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
         self.require_pin().ok()?;
         let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
-        let cmd =
-            apdus::change_reference_data(Cps3::pin_reference(PinKind::User), &blank, &blank);
+        let cmd = apdus::change_reference_data(Cps3::pin_reference(PinKind::User), &blank, &blank);
         Some(PinChangeTemplate::OldAndNew(cmd.to_bytes().ok()?.to_vec()))
     }
 

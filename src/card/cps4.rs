@@ -330,7 +330,10 @@ impl CardDriver for Cps4Driver {
                 .to_bytes()
                 .ok()?
                 .to_vec(),
-            change: apdus::change_new_only(user, &blank).to_bytes().ok()?.to_vec(),
+            change: apdus::change_new_only(user, &blank)
+                .to_bytes()
+                .ok()?
+                .to_vec(),
         })
     }
 
