@@ -1,6 +1,9 @@
 //! A scripted `Transport` for driver unit tests: it expects exact command bytes in order and
-//! gives the scripted answers; it can report a reset by another application.
+//! gives the scripted answers; it can report a reset by another application. Also the small
+//! hex helpers the APDU tests share.
 
+use crate::apdu::Command;
+use crate::card::{CardDriver, CardError, FilePath, KeyRef, SignAlgorithm};
 use crate::transport::{Protocol, Transmit, Transport, TransportError};
 use std::collections::VecDeque;
 
@@ -84,29 +87,6 @@ impl Transmit for Scripted {
     }
 }
 
-impl Transport for Scripted {
-    fn reader_name(&self) -> &str {
-        "Scripted reader"
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
-    fn transaction(
-        &mut self,
-        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
-    ) -> Result<(), TransportError> {
-        self.transactions += 1;
-        f(self)
-    }
-    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
-        self.reconnects += 1;
-        Ok(())
-    }
-}
-
 /// A shared handle so a test can inspect the transport after the driver took it.
 #[derive(Clone)]
 pub struct Shared(pub std::sync::Arc<std::sync::Mutex<Scripted>>);
@@ -182,8 +162,9 @@ impl Transport for SharedTransport {
         self.inner.0.lock().unwrap().transactions += 1;
         f(self)
     }
-    fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
-        self.inner.0.lock().unwrap().reconnect(reset)
+    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
+        self.inner.0.lock().unwrap().reconnects += 1;
+        Ok(())
     }
 }
 
@@ -202,4 +183,70 @@ pub fn cps4_fci(fid: u16, size: usize) -> String {
 
 pub fn hx(b: &[u8]) -> String {
     hex::encode_upper(b)
+}
+
+/// The bytes of a command, upper-case hex.
+pub fn cmd_hex(c: &Command) -> String {
+    hx(&c.to_bytes().unwrap())
+}
+
+/// Hex written with spaces, without them.
+pub fn h(s: &str) -> String {
+    s.replace(' ', "")
+}
+
+/// A file of the PKCS#15 application DF `3F00/0001`.
+pub fn app(fid: u16) -> FilePath {
+    FilePath::from_fids(&[0x0001, fid])
+}
+
+/// The files a binding reads after EF.SN.ICC, in order, with their contents: ODF, TokenInfo,
+/// AODF, PrKDF, CDF, DODF (CPS3.md §3.2, CPS4.md §4.1).
+pub fn bind_files(contents: [Vec<u8>; 6]) -> impl Iterator<Item = (FilePath, Vec<u8>)> {
+    [0x5031, 0x5032, 0x7001, 0x7002, 0x7005, 0x7006]
+        .map(app)
+        .into_iter()
+        .zip(contents)
+}
+
+/// READ BINARY of the whole `content` from offset 0 in 256-byte chunks, each answered.
+pub fn read_binary_steps(cla: u8, content: &[u8]) -> Vec<Step> {
+    content
+        .chunks(256)
+        .enumerate()
+        .map(|(i, chunk)| {
+            ex(
+                &format!("{cla:02X}B0{:04X}{:02X}", i * 256, chunk.len() % 256),
+                &(hx(chunk) + "9000"),
+            )
+        })
+        .collect()
+}
+
+/// The error a refusal must be.
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal {
+    InvalidInput,
+    Unsupported,
+    NotFound,
+}
+
+/// Each `sign(key, algorithm, <length> zero bytes)` fails with its [`Refusal`].
+pub fn assert_sign_refusals(
+    d: &mut dyn CardDriver,
+    cases: &[(KeyRef, SignAlgorithm, usize, Refusal)],
+) {
+    for &(key, alg, len, want) in cases {
+        let got = d.sign(key, alg, &vec![0; len]);
+        let ok = matches!(
+            (&got, want),
+            (Err(CardError::InvalidInput(_)), Refusal::InvalidInput)
+                | (Err(CardError::Unsupported(_)), Refusal::Unsupported)
+                | (Err(CardError::NotFound), Refusal::NotFound)
+        );
+        assert!(
+            ok,
+            "sign({key:?}, {alg:?}, {len} bytes) gave {got:?}, not {want:?}"
+        );
+    }
 }

@@ -169,36 +169,36 @@ mod tests {
     use crate::card::iso_commands::{
         get_challenge, read_binary, update_binary, verify, verify_status,
     };
-
-    fn hx(c: &Command) -> String {
-        hex::encode_upper(&*c.to_bytes().unwrap())
-    }
-    fn h(s: &str) -> String {
-        s.replace(' ', "")
-    }
+    use crate::card::testing::{cmd_hex, h};
 
     #[test]
     fn selects_reads_and_writes() {
         let sn = FilePath::from_fids(&[0xD003]);
-        assert_eq!(hx(&select_path(&sn, true)), h("00 A4 09 04 04 3F 00 D0 03"));
+        assert_eq!(
+            cmd_hex(&select_path(&sn, true)),
+            h("00 A4 09 04 04 3F 00 D0 03")
+        );
         let app = FilePath::from_fids(&[0x0001]);
         assert_eq!(
-            hx(&select_path(&app, false)),
+            cmd_hex(&select_path(&app, false)),
             h("00 A4 09 0C 04 3F 00 00 01")
         );
         assert_eq!(
-            hx(&select_path(&FilePath::mf(), false)),
+            cmd_hex(&select_path(&FilePath::mf(), false)),
             h("00 A4 09 0C 02 3F 00")
         );
         assert_eq!(
-            hx(&select_path(&app.child(0x5031), true)),
+            cmd_hex(&select_path(&app.child(0x5031), true)),
             h("00 A4 09 04 06 3F 00 00 01 50 31")
         );
-        assert_eq!(hx(&read_binary(CLA, 0, 0x0C)), h("00 B0 00 00 0C"));
-        assert_eq!(hx(&read_binary(CLA, 0x1E7, 256)), h("00 B0 01 E7 00"));
-        assert_eq!(hx(&read_binary_sfi(SFI_EF_SN, 12)), h("00 B0 9C 00 0C"));
+        assert_eq!(cmd_hex(&read_binary(CLA, 0, 0x0C)), h("00 B0 00 00 0C"));
+        assert_eq!(cmd_hex(&read_binary(CLA, 0x1E7, 256)), h("00 B0 01 E7 00"));
         assert_eq!(
-            hx(&update_binary(CLA, 0, &[1, 2])),
+            cmd_hex(&read_binary_sfi(SFI_EF_SN, 12)),
+            h("00 B0 9C 00 0C")
+        );
+        assert_eq!(
+            cmd_hex(&update_binary(CLA, 0, &[1, 2])),
             h("00 D6 00 00 02 01 02")
         );
     }
@@ -207,16 +207,16 @@ mod tests {
     fn pin_commands() {
         let pin = [0x31, 0x32, 0x33, 0x34, 0xFF, 0xFF, 0xFF, 0xFF];
         assert_eq!(
-            hx(&verify(CLA, 1, &pin)),
+            cmd_hex(&verify(CLA, 1, &pin)),
             h("00 20 00 01 08 31 32 33 34 FF FF FF FF")
         );
-        assert_eq!(hx(&verify_status(CLA, 1)), h("00 20 00 01"));
+        assert_eq!(cmd_hex(&verify_status(CLA, 1)), h("00 20 00 01"));
         assert_eq!(
-            hx(&verify(CLA, 2, b"12345678")),
+            cmd_hex(&verify(CLA, 2, b"12345678")),
             h("00 20 00 02 08 3132333435363738")
         );
         assert_eq!(
-            hx(&change_reference_data(
+            cmd_hex(&change_reference_data(
                 1,
                 &pin,
                 &[0x35, 0x36, 0x37, 0x38, 0xFF, 0xFF, 0xFF, 0xFF]
@@ -224,15 +224,15 @@ mod tests {
             h("00 24 00 01 10 31323334FFFFFFFF 35363738FFFFFFFF")
         );
         assert_eq!(
-            hx(&reset_retry_counter(1, &pin)),
+            cmd_hex(&reset_retry_counter(1, &pin)),
             h("00 2C 02 01 08 31 32 33 34 FF FF FF FF")
         );
         assert_eq!(
-            hx(&get_data_pin(1)),
+            cmd_hex(&get_data_pin(1)),
             h("00 CB 3F FF 0A 4D 08 70 06 BF 81 01 02 A0 80")
         );
         assert_eq!(
-            hx(&get_data_pin(2)),
+            cmd_hex(&get_data_pin(2)),
             h("00 CB 3F FF 0A 4D 08 70 06 BF 81 02 02 A0 80")
         );
         // PIN data is masked in traces
@@ -244,11 +244,11 @@ mod tests {
         let sig = Some(KeyRef::CPS3_SIGNATURE);
         let aut = Some(KeyRef::CPS3_AUTHENTICATION);
         assert_eq!(
-            hx(&mse_set(Template::Hash, hash_alg_ref(HashAlg::Sha1), None)),
+            cmd_hex(&mse_set(Template::Hash, hash_alg_ref(HashAlg::Sha1), None)),
             h("00 22 41 AA 03 80 01 10")
         );
         assert_eq!(
-            hx(&mse_set(
+            cmd_hex(&mse_set(
                 Template::Hash,
                 hash_alg_ref(HashAlg::Sha256),
                 None
@@ -256,7 +256,7 @@ mod tests {
             h("00 22 41 AA 03 80 01 40")
         );
         assert_eq!(
-            hx(&mse_set(
+            cmd_hex(&mse_set(
                 Template::Signature,
                 signature_alg_ref(HashAlg::Sha1),
                 sig
@@ -264,7 +264,7 @@ mod tests {
             h("00 22 41 B6 06 80 01 12 84 01 81")
         );
         assert_eq!(
-            hx(&mse_set(
+            cmd_hex(&mse_set(
                 Template::Signature,
                 signature_alg_ref(HashAlg::Sha256),
                 sig
@@ -272,11 +272,11 @@ mod tests {
             h("00 22 41 B6 06 80 01 42 84 01 81")
         );
         assert_eq!(
-            hx(&mse_set(Template::Authentication, ALG_INTERNAL_AUTH, aut)),
+            cmd_hex(&mse_set(Template::Authentication, ALG_INTERNAL_AUTH, aut)),
             h("00 22 41 A4 06 80 01 02 84 01 82")
         );
         assert_eq!(
-            hx(&mse_set(Template::Confidentiality, ALG_DECIPHER, aut)),
+            cmd_hex(&mse_set(Template::Confidentiality, ALG_DECIPHER, aut)),
             h("00 22 41 B8 06 80 01 1A 84 01 82")
         );
     }
@@ -289,7 +289,7 @@ mod tests {
         hasher.update(msg);
         let cmd = pso_hash(&hasher.card_input().unwrap());
         assert_eq!(
-            hx(&cmd),
+            cmd_hex(&cmd),
             h(&format!(
                 "00 2A 90 A0 18 90 00 80 14 {}",
                 "78".repeat(19) + "0A"
@@ -304,7 +304,7 @@ mod tests {
         let mut hh = MessageHasher::new(HashAlg::Sha256);
         hh.update(&[0x41; 64]);
         assert_eq!(
-            hx(&pso_hash(&hh.card_input().unwrap())),
+            cmd_hex(&pso_hash(&hh.card_input().unwrap())),
             h(&format!("00 2A 90 A0 44 90 00 80 40 {}", "41".repeat(64)))
         );
         // 5000 bytes SHA-256 (CPS3.md §6.4 example)
@@ -328,30 +328,30 @@ mod tests {
 
     #[test]
     fn signature_and_decipher_commands() {
-        assert_eq!(hx(&pso_cds_after_hash()), h("00 2A 9E 9A 00"));
+        assert_eq!(cmd_hex(&pso_cds_after_hash()), h("00 2A 9E 9A 00"));
         assert_eq!(
-            hx(&pso_cds_with_hash(&[0xAB; 32])),
+            cmd_hex(&pso_cds_with_hash(&[0xAB; 32])),
             h(&format!("00 2A 9E 9A 20 {}", "AB".repeat(32)))
         );
         assert_eq!(
-            hx(&internal_authenticate(&[0x11; 51])),
+            cmd_hex(&internal_authenticate(&[0x11; 51])),
             h(&format!("00 88 00 00 33 {}", "11".repeat(51)))
         );
         let chain = pso_decipher(&[0x5A; 256]).chained(255);
         assert_eq!(chain.len(), 2);
         assert_eq!(
-            hx(&chain[0]),
+            cmd_hex(&chain[0]),
             h(&format!("10 2A 80 86 FF 81 {}", "5A".repeat(254)))
         );
-        assert_eq!(hx(&chain[1]), h("00 2A 80 86 02 5A 5A"));
-        assert_eq!(hx(&get_challenge(CLA)), h("00 84 00 00 08"));
+        assert_eq!(cmd_hex(&chain[1]), h("00 2A 80 86 02 5A 5A"));
+        assert_eq!(cmd_hex(&get_challenge(CLA)), h("00 84 00 00 08"));
     }
 
     #[test]
     fn cps2ter_commands() {
-        assert_eq!(hx(&cps2ter_select(0x3F00)), h("A0 A4 00 00 02 3F 00"));
-        assert_eq!(hx(&cps2ter_select(0x7F01)), h("A0 A4 00 00 02 7F 01"));
-        assert_eq!(hx(&cps2ter_get_response(0x0C)), h("A0 C0 00 00 0C"));
-        assert_eq!(hx(&cps2ter_read(0, 0x40)), h("A0 B0 00 00 40"));
+        assert_eq!(cmd_hex(&cps2ter_select(0x3F00)), h("A0 A4 00 00 02 3F 00"));
+        assert_eq!(cmd_hex(&cps2ter_select(0x7F01)), h("A0 A4 00 00 02 7F 01"));
+        assert_eq!(cmd_hex(&cps2ter_get_response(0x0C)), h("A0 C0 00 00 0C"));
+        assert_eq!(cmd_hex(&cps2ter_read(0, 0x40)), h("A0 B0 00 00 40"));
     }
 }

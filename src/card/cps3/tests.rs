@@ -4,7 +4,10 @@ use super::*;
 use crate::apdu::StatusWord;
 use crate::card::binding::MemoryCache;
 use crate::card::pkcs15::samples;
-use crate::card::testing::{cps3_fcp, ex, hx, Scripted, Shared, Step};
+use crate::card::testing::{
+    app, assert_sign_refusals, bind_files, cps3_fcp, ex, hx, read_binary_steps, Refusal, Scripted,
+    Shared, Step,
+};
 use crate::card::{CardBinding, PinState};
 
 fn driver(steps: Vec<Step>) -> (Cps3Driver, Shared) {
@@ -23,27 +26,22 @@ fn read_steps(path: &FilePath, content: &[u8]) -> Vec<Step> {
             &(cps3_fcp(path.fid(), content.len()) + "9000"),
         ),
     ];
-    for (i, chunk) in content.chunks(256).enumerate() {
-        v.push(ex(
-            &format!("00B0{:04X}{:02X}", i * 256, chunk.len() % 256),
-            &(hx(chunk) + "9000"),
-        ));
-    }
+    v.extend(read_binary_steps(0x00, content));
     v
-}
-
-fn app(fid: u16) -> FilePath {
-    FilePath::from_fids(&[0x0001, fid])
 }
 
 fn bind_steps() -> Vec<Step> {
     let mut v = vec![ex("00B09C000C", &(hx(&samples::ef_sn_default()) + "9000"))];
-    v.extend(read_steps(&app(0x5031), &samples::cps3_odf()));
-    v.extend(read_steps(&app(0x5032), &samples::cps3_token_info()));
-    v.extend(read_steps(&app(0x7001), &samples::cps3_aodf()));
-    v.extend(read_steps(&app(0x7002), &samples::cps3_prkdf()));
-    v.extend(read_steps(&app(0x7005), &samples::cps3_cdf()));
-    v.extend(read_steps(&app(0x7006), &samples::cps3_dodf()));
+    for (path, content) in bind_files([
+        samples::cps3_odf(),
+        samples::cps3_token_info(),
+        samples::cps3_aodf(),
+        samples::cps3_prkdf(),
+        samples::cps3_cdf(),
+        samples::cps3_dodf(),
+    ]) {
+        v.extend(read_steps(&path, &content));
+    }
     v
 }
 
@@ -316,44 +314,22 @@ fn tls_signature_with_internal_authenticate() {
 
 #[test]
 fn refusals_before_any_apdu() {
+    use HashAlg::{Sha1, Sha256};
+    use Refusal::{InvalidInput, NotFound, Unsupported};
+    use SignAlgorithm::{Pkcs1Digest, Pkcs1Raw, PssDigest, RawRsa};
     let (mut d, s) = driver(vec![]);
-    let long = [0u8; 103];
-    assert!(matches!(
-        d.sign(KeyRef::CPS3_AUTHENTICATION, SignAlgorithm::Pkcs1Raw, &long),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS3_SIGNATURE,
-            SignAlgorithm::PssDigest(HashAlg::Sha256),
-            &[0; 32]
-        ),
-        Err(CardError::Unsupported(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS3_AUTHENTICATION,
-            SignAlgorithm::RawRsa,
-            &[0; 256]
-        ),
-        Err(CardError::Unsupported(_))
-    ));
-    assert!(matches!(
-        d.sign(KeyRef::CPS3_SIGNATURE, SignAlgorithm::Pkcs1Raw, &[0; 36]),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS3_SIGNATURE,
-            SignAlgorithm::Pkcs1Digest(HashAlg::Sha1),
-            &[0; 32]
-        ),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(KeyRef(0x10), SignAlgorithm::Pkcs1Raw, &[0; 32]),
-        Err(CardError::NotFound)
-    ));
+    let (sig, aut) = (KeyRef::CPS3_SIGNATURE, KeyRef::CPS3_AUTHENTICATION);
+    assert_sign_refusals(
+        &mut d,
+        &[
+            (aut, Pkcs1Raw, 103, InvalidInput),
+            (sig, PssDigest(Sha256), 32, Unsupported),
+            (aut, RawRsa, 256, Unsupported),
+            (sig, Pkcs1Raw, 36, InvalidInput),
+            (sig, Pkcs1Digest(Sha1), 32, InvalidInput),
+            (KeyRef(0x10), Pkcs1Raw, 32, NotFound),
+        ],
+    );
     assert!(matches!(
         d.decipher(KeyRef::CPS3_SIGNATURE, DecipherPadding::Pkcs1v15, &[0; 256]),
         Err(CardError::Unsupported(_))

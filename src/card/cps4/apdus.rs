@@ -98,58 +98,58 @@ mod tests {
     use crate::card::iso_commands::{
         get_challenge, read_binary, update_binary, verify, verify_status,
     };
-
-    fn hx(c: &Command) -> String {
-        hex::encode_upper(&*c.to_bytes().unwrap())
-    }
-    fn h(s: &str) -> String {
-        s.replace(' ', "")
-    }
+    use crate::card::testing::{cmd_hex, h};
 
     #[test]
     fn channel_and_selects() {
         assert_eq!(
-            hx(&select_chipdoc()),
+            cmd_hex(&select_chipdoc()),
             h("01 A4 04 0C 08 80 25 00 00 01 FF 01 00")
         );
         let [isd, cps2ter, again] = recovery();
-        assert_eq!(hx(&isd), h("01 A4 04 0C 07 A0 00 00 01 51 00 00"));
-        assert_eq!(hx(&cps2ter), h("00 A4 04 0C 08 80 25 00 00 01 FF 00 02"));
-        assert_eq!(hx(&again), hx(&select_chipdoc()));
+        assert_eq!(cmd_hex(&isd), h("01 A4 04 0C 07 A0 00 00 01 51 00 00"));
+        assert_eq!(
+            cmd_hex(&cps2ter),
+            h("00 A4 04 0C 08 80 25 00 00 01 FF 00 02")
+        );
+        assert_eq!(cmd_hex(&again), cmd_hex(&select_chipdoc()));
         let sn = FilePath::from_fids(&[0xD003]);
         assert_eq!(
-            hx(&select_path(&sn).with_le(256)),
+            cmd_hex(&select_path(&sn).with_le(256)),
             h("01 A4 08 00 02 D0 03 00")
         );
-        assert_eq!(hx(&select_path(&sn)), h("01 A4 08 00 02 D0 03"));
+        assert_eq!(cmd_hex(&select_path(&sn)), h("01 A4 08 00 02 D0 03"));
         let app = FilePath::from_fids(&[1]);
-        assert_eq!(hx(&select_path(&app)), h("01 A4 08 00 02 00 01"));
+        assert_eq!(cmd_hex(&select_path(&app)), h("01 A4 08 00 02 00 01"));
         assert_eq!(
-            hx(&select_path(&app.child(0x5031)).with_le(256)),
+            cmd_hex(&select_path(&app.child(0x5031)).with_le(256)),
             h("01 A4 08 00 04 00 01 50 31 00")
         );
         // DODF 0x25F in 256-byte chunks (CPS4.md §3)
-        assert_eq!(hx(&read_binary(CLA, 0, 256)), h("01 B0 00 00 00"));
-        assert_eq!(hx(&read_binary(CLA, 0x100, 256)), h("01 B0 01 00 00"));
-        assert_eq!(hx(&read_binary(CLA, 0x200, 0x5F)), h("01 B0 02 00 5F"));
-        assert_eq!(hx(&update_binary(CLA, 0, &[9])), h("01 D6 00 00 01 09"));
+        assert_eq!(cmd_hex(&read_binary(CLA, 0, 256)), h("01 B0 00 00 00"));
+        assert_eq!(cmd_hex(&read_binary(CLA, 0x100, 256)), h("01 B0 01 00 00"));
+        assert_eq!(cmd_hex(&read_binary(CLA, 0x200, 0x5F)), h("01 B0 02 00 5F"));
+        assert_eq!(
+            cmd_hex(&update_binary(CLA, 0, &[9])),
+            h("01 D6 00 00 01 09")
+        );
     }
 
     #[test]
     fn pin_commands() {
-        assert_eq!(hx(&verify_status(CLA, 0x81)), h("01 20 00 81"));
-        assert_eq!(hx(&verify_status(CLA, 0x82)), h("01 20 00 82"));
+        assert_eq!(cmd_hex(&verify_status(CLA, 0x81)), h("01 20 00 81"));
+        assert_eq!(cmd_hex(&verify_status(CLA, 0x82)), h("01 20 00 82"));
         let pin = [0x31, 0x32, 0x33, 0x34, 0xFF, 0xFF, 0xFF, 0xFF];
         assert_eq!(
-            hx(&verify(CLA, 0x81, &pin)),
+            cmd_hex(&verify(CLA, 0x81, &pin)),
             h("01 20 00 81 08 31 32 33 34 FF FF FF FF")
         );
         assert_eq!(
-            hx(&change_new_only(0x81, &pin)),
+            cmd_hex(&change_new_only(0x81, &pin)),
             h("01 24 01 81 08 31 32 33 34 FF FF FF FF")
         );
-        assert_eq!(hx(&reset_retry_counter(0x81)), h("01 2C 03 81"));
-        assert_eq!(hx(&reset_retry_counter(0x01)), h("01 2C 03 81"));
+        assert_eq!(cmd_hex(&reset_retry_counter(0x81)), h("01 2C 03 81"));
+        assert_eq!(cmd_hex(&reset_retry_counter(0x01)), h("01 2C 03 81"));
     }
 
     #[test]
@@ -157,32 +157,32 @@ mod tests {
         let sig = KeyRef::CPS4_SIGNATURE;
         let aut = KeyRef::CPS4_AUTHENTICATION;
         assert_eq!(
-            hx(&mse_dst(pkcs1_alg(HashAlg::Sha1), sig)),
+            cmd_hex(&mse_dst(pkcs1_alg(HashAlg::Sha1), sig)),
             h("01 22 81 B6 04 91 02 0A 90")
         );
         assert_eq!(
-            hx(&mse_dst(pkcs1_alg(HashAlg::Sha256), sig)),
+            cmd_hex(&mse_dst(pkcs1_alg(HashAlg::Sha256), sig)),
             h("01 22 81 B6 04 91 02 28 90")
         );
         assert_eq!(
-            hx(&mse_dst(pss_alg(HashAlg::Sha1), aut)),
+            cmd_hex(&mse_dst(pss_alg(HashAlg::Sha1), aut)),
             h("01 22 81 B6 04 91 02 15 A0")
         );
         assert_eq!(
-            hx(&mse_dst(pss_alg(HashAlg::Sha256), aut)),
+            cmd_hex(&mse_dst(pss_alg(HashAlg::Sha256), aut)),
             h("01 22 81 B6 04 91 02 2C A0")
         );
         assert_eq!(
-            hx(&pso_cds(&[0xCD; 32]).with_le(256)),
+            cmd_hex(&pso_cds(&[0xCD; 32]).with_le(256)),
             h(&format!("01 2A 9E 9A 20 {} 00", "CD".repeat(32)))
         );
-        assert_eq!(hx(&mse_ct()), h("01 22 41 B8 03 83 01 20"));
+        assert_eq!(cmd_hex(&mse_ct()), h("01 22 41 B8 03 83 01 20"));
         let chain = pso_decipher_raw(&[0x42; 256]).with_le(256).chained(255);
         assert_eq!(
-            hx(&chain[0]),
+            cmd_hex(&chain[0]),
             h(&format!("11 2A 80 86 FF {}", "42".repeat(255)))
         );
-        assert_eq!(hx(&chain[1]), h("01 2A 80 86 01 42 00"));
-        assert_eq!(hx(&get_challenge(CLA)), h("01 84 00 00 08"));
+        assert_eq!(cmd_hex(&chain[1]), h("01 2A 80 86 01 42 00"));
+        assert_eq!(cmd_hex(&get_challenge(CLA)), h("01 84 00 00 08"));
     }
 }

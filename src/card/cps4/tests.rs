@@ -3,7 +3,10 @@
 use super::*;
 use crate::card::pkcs15::samples;
 use crate::card::rsa_pad::pad_type1;
-use crate::card::testing::{cps4_fci, ex, hx, Scripted, Shared, Step};
+use crate::card::testing::{
+    app, assert_sign_refusals, bind_files, cps4_fci, ex, hx, read_binary_steps, Refusal, Scripted,
+    Shared, Step,
+};
 use crate::card::{CardBinding, PinState};
 
 const OPEN: &str = "01A4040C08 8025000001FF0100";
@@ -26,17 +29,8 @@ fn read_steps(path: &FilePath, content: &[u8]) -> Vec<Step> {
         &format!("01A40800{:02X}{p}00", p.len() / 2),
         &(cps4_fci(path.fid(), content.len()) + "9000"),
     )];
-    for (i, chunk) in content.chunks(256).enumerate() {
-        v.push(ex(
-            &format!("01B0{:04X}{:02X}", i * 256, chunk.len() % 256),
-            &(hx(chunk) + "9000"),
-        ));
-    }
+    v.extend(read_binary_steps(0x01, content));
     v
-}
-
-fn app(fid: u16) -> FilePath {
-    FilePath::from_fids(&[0x0001, fid])
 }
 
 fn bind_steps() -> Vec<Step> {
@@ -45,12 +39,16 @@ fn bind_steps() -> Vec<Step> {
         &FilePath::from_fids(&[0xD003]),
         &samples::ef_sn_default(),
     ));
-    v.extend(read_steps(&app(0x5031), &samples::cps3_odf()));
-    v.extend(read_steps(&app(0x5032), &samples::cps4_token_info()));
-    v.extend(read_steps(&app(0x7001), &samples::cps4_aodf()));
-    v.extend(read_steps(&app(0x7002), &samples::cps4_prkdf()));
-    v.extend(read_steps(&app(0x7005), &samples::cps4_cdf()));
-    v.extend(read_steps(&app(0x7006), &samples::cps3_dodf()));
+    for (path, content) in bind_files([
+        samples::cps3_odf(),
+        samples::cps4_token_info(),
+        samples::cps4_aodf(),
+        samples::cps4_prkdf(),
+        samples::cps4_cdf(),
+        samples::cps3_dodf(),
+    ]) {
+        v.extend(read_steps(&path, &content));
+    }
     v
 }
 
@@ -198,39 +196,21 @@ fn decipher_removes_the_padding_on_the_host() {
 
 #[test]
 fn refusals_before_any_apdu() {
+    use HashAlg::Sha256;
+    use Refusal::{InvalidInput, NotFound, Unsupported};
+    use SignAlgorithm::{Pkcs1Raw, PssDigest, RawRsa};
     let (mut d, s) = driver(vec![]);
-    assert!(matches!(
-        d.sign(KeyRef::CPS4_SIGNATURE, SignAlgorithm::RawRsa, &[0; 256]),
-        Err(CardError::Unsupported(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS4_AUTHENTICATION,
-            SignAlgorithm::RawRsa,
-            &[0; 255]
-        ),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS4_SIGNATURE,
-            SignAlgorithm::PssDigest(HashAlg::Sha256),
-            &[0; 20]
-        ),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(
-            KeyRef::CPS4_AUTHENTICATION,
-            SignAlgorithm::Pkcs1Raw,
-            &[0; 246]
-        ),
-        Err(CardError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        d.sign(KeyRef::CPS3_SIGNATURE, SignAlgorithm::Pkcs1Raw, &[0; 20]),
-        Err(CardError::NotFound)
-    ));
+    let (sig, aut) = (KeyRef::CPS4_SIGNATURE, KeyRef::CPS4_AUTHENTICATION);
+    assert_sign_refusals(
+        &mut d,
+        &[
+            (sig, RawRsa, 256, Unsupported),
+            (aut, RawRsa, 255, InvalidInput),
+            (sig, PssDigest(Sha256), 20, InvalidInput),
+            (aut, Pkcs1Raw, 246, InvalidInput),
+            (KeyRef::CPS3_SIGNATURE, Pkcs1Raw, 20, NotFound),
+        ],
+    );
     assert!(matches!(
         d.decipher(KeyRef::CPS4_SIGNATURE, DecipherPadding::Raw, &[0; 256]),
         Err(CardError::Unsupported(_))
