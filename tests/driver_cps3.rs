@@ -21,11 +21,6 @@ fn cps3() -> (Box<dyn cpscard::card::CardDriver>, Card) {
     emulated(Generation::Cps3, "cps")
 }
 
-fn login(d: &mut dyn cpscard::card::CardDriver, card: &Card) {
-    let (pin, _) = codes(card);
-    d.verify(&Pin::user(&pin).unwrap()).unwrap();
-}
-
 #[test]
 fn binding_reads_the_whole_application_in_20_apdus() {
     let (mut d, card) = cps3();
@@ -121,15 +116,11 @@ fn login_and_signature_cost_few_apdus_and_verify() {
     );
     login(&mut *d, &card);
     let msg = b"xxxxxxxxxxxxxxxxxxx\n";
-    let sig = d
-        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), msg)
-        .unwrap();
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha1);
+    sign_verified(&mut *d, SIG, alg, msg, &sig_key);
     let n = apdus(&card) - before;
     println!("CPS3 PIN status + login + SHA1-RSA signature after bind: {n} APDUs");
     assert!(n <= 7, "{n}");
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(msg), &sig)
-        .unwrap();
 }
 
 #[test]
@@ -139,18 +130,9 @@ fn signature_key_pso_hash_at_every_interesting_length() {
     login(&mut *d, &card);
     for len in [1usize, 20, 63, 64, 65, 127, 128, 129, 1000, 5000] {
         let msg: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
-        let s = d
-            .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), &msg)
-            .unwrap();
-        sig_key
-            .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(&msg), &s)
-            .unwrap_or_else(|e| panic!("SHA-256 {len}: {e}"));
-        let s = d
-            .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), &msg)
-            .unwrap();
-        sig_key
-            .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(&msg), &s)
-            .unwrap_or_else(|e| panic!("SHA-1 {len}: {e}"));
+        for h in [HashAlg::Sha256, HashAlg::Sha1] {
+            sign_verified(&mut *d, SIG, SignAlgorithm::Pkcs1Message(h), &msg, &sig_key);
+        }
     }
     // streamed (C_SignUpdate)
     let mut h = MessageHasher::new(HashAlg::Sha256);
@@ -177,19 +159,12 @@ fn signature_key_over_host_hashes() {
     let (sig_key, _) = image_keys(&card);
     login(&mut *d, &card);
     let digest = Sha256::digest(b"document");
-    let s = d
-        .sign(SIG, SignAlgorithm::Pkcs1Digest(HashAlg::Sha256), &digest)
-        .unwrap();
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
-        .unwrap();
+    let alg = SignAlgorithm::Pkcs1Digest(HashAlg::Sha256);
+    sign_verified(&mut *d, SIG, alg, &digest, &sig_key);
     // CKM_RSA_PKCS with a DigestInfo on the signature key: stripped, bare hash to the card
     let d1 = Sha1::digest(b"document");
     let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha1, &d1).unwrap();
-    let s = d.sign(SIG, SignAlgorithm::Pkcs1Raw, &di).unwrap();
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha1>(), &d1, &s)
-        .unwrap();
+    sign_verified(&mut *d, SIG, SignAlgorithm::Pkcs1Raw, &di, &sig_key);
     assert!(!d.supports(SIG, SignAlgorithm::PssDigest(HashAlg::Sha256)));
 }
 
@@ -200,22 +175,11 @@ fn authentication_key_tls_signatures_and_decipher() {
     login(&mut *d, &card);
     let digest = Sha256::digest(b"handshake");
     let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
-    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &di).unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
-        .unwrap();
-    let s = d
-        .sign(AUT, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), b"hello")
-        .unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(b"hello"), &s)
-        .unwrap();
+    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &di, &aut_key);
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha1);
+    sign_verified(&mut *d, AUT, alg, b"hello", &aut_key);
     // TLS 1.1 MD5||SHA-1: 36 bytes, no DigestInfo
-    let raw = [0x5Au8; 36];
-    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &raw).unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new_unprefixed(), &raw, &s)
-        .unwrap();
+    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &[0x5A; 36], &aut_key);
     // decipher
     let mut rng = rand::thread_rng();
     let c = aut_key
@@ -239,26 +203,7 @@ fn without_login_the_card_refuses_and_nothing_is_retried() {
 fn wrong_pins_count_down_block_and_the_puk_unblocks() {
     let (mut d, card) = cps3();
     let (pin, puk) = codes(&card);
-    let wrong = Pin::user(if pin == "0000" { "1111" } else { "0000" }).unwrap();
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 2 })
-    );
-    assert_eq!(verifies_with_data(&card, 1), 1, "never retried");
-    assert_eq!(d.pin_status(PinKind::User).unwrap().tries_left(), 2);
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 1 })
-    );
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 0 })
-    );
-    assert!(d.pin_status(PinKind::User).unwrap().is_blocked());
-    assert_eq!(
-        d.verify(&Pin::user(&pin).unwrap()),
-        Err(CardError::PinBlocked)
-    );
+    wrong_pins_block_the_pin(&mut *d, &card, 1);
     // GET DATA counters agree
     let c = counters(&card, PinKind::User);
     assert_eq!((c.0, c.1), (3, 0));
@@ -299,17 +244,8 @@ fn cps_data_round_trip_and_data_objects() {
     let b = d.bind(None).unwrap();
     let data = b.data_object("CPS_DATA").unwrap().clone();
     assert!(data.common.is_modifiable());
+    assert_cps_data_round_trip(&mut *d, &card, &data.path, b"hello");
     let size = d.file_size(&data.path).unwrap();
-    assert_eq!(
-        d.write_file(&data.path, b"hello"),
-        Err(CardError::SecurityNotSatisfied)
-    );
-    login(&mut *d, &card);
-    d.write_file(&data.path, b"hello").unwrap();
-    let back = d.read_file(&data.path).unwrap();
-    assert_eq!(back.len(), size);
-    assert_eq!(&back[..5], b"hello");
-    assert!(back[5..].iter().all(|b| *b == 0));
     assert!(matches!(
         d.write_file(&data.path, &vec![1u8; size + 1]),
         Err(CardError::InvalidInput(_))
@@ -337,20 +273,8 @@ fn cps2ter_volet_after_login() {
     assert!(!act.is_empty());
     // the IAS side still works afterwards
     let (sig_key, _) = image_keys(&card);
-    let s = d
-        .sign(
-            SIG,
-            SignAlgorithm::Pkcs1Message(HashAlg::Sha256),
-            b"after volet",
-        )
-        .unwrap();
-    sig_key
-        .verify(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &Sha256::digest(b"after volet"),
-            &s,
-        )
-        .unwrap();
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
+    sign_verified(&mut *d, SIG, alg, b"after volet", &sig_key);
 }
 
 #[test]
@@ -358,17 +282,8 @@ fn a_reset_by_another_application_loses_the_login_but_never_replays_a_verify() {
     let (mut d, card) = cps3();
     d.bind(None).unwrap();
     login(&mut *d, &card);
-    // another application resets the card right now
-    card.lock().unwrap().faults_mut().reset_after = Some(1);
-    d.pin_status(PinKind::User).unwrap(); // the APDU that triggers it
-                                          // the signature is replayed once after reconnecting; the PIN state is gone
-    assert_eq!(
-        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x"),
-        Err(CardError::SecurityNotSatisfied)
-    );
-    login(&mut *d, &card);
-    d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x")
-        .unwrap();
+    let (sig_key, _) = image_keys(&card);
+    a_reset_loses_the_login(&mut *d, &card, SIG, &sig_key);
     // a reset right before a VERIFY: CardReset, and the VERIFY never reaches the card
     card.lock().unwrap().faults_mut().reset_after = Some(1);
     d.pin_status(PinKind::User).unwrap();
@@ -401,22 +316,15 @@ fn get_challenge_gives_fresh_bytes() {
 
 #[test]
 fn every_fixture_card_binds_and_signs() {
-    for name in ["cps", "cpf", "cpe", "cpa", "cde", "cps-expired"] {
-        let (mut d, card) = emulated(Generation::Cps3, name);
-        let b = d.bind(None).unwrap();
+    for (name, mut d, card, b) in bound_fixture_cards(Generation::Cps3) {
         assert!(
             b.token_info.label.as_deref().unwrap_or("").contains("CPS3"),
             "{name}"
         );
-        login(&mut *d, &card);
         let (_, aut_key) = image_keys(&card);
         let digest = Sha256::digest(name.as_bytes());
-        let s = d
-            .sign(AUT, SignAlgorithm::Pkcs1Digest(HashAlg::Sha256), &digest)
-            .unwrap();
-        aut_key
-            .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let alg = SignAlgorithm::Pkcs1Digest(HashAlg::Sha256);
+        sign_verified(&mut *d, AUT, alg, &digest, &aut_key);
     }
 }
 
@@ -440,10 +348,7 @@ fn contactless_interface_binds_without_pin_and_signs_with_the_technical_key() {
     let public = cert_key(&d.read_file(&cert.path).unwrap());
     let digest = Sha256::digest(b"badge");
     let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
-    let s = d.sign(key, SignAlgorithm::Pkcs1Raw, &di).unwrap();
-    public
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &s)
-        .unwrap();
+    sign_verified(&mut *d, key, SignAlgorithm::Pkcs1Raw, &di, &public);
     let _ = card;
 }
 

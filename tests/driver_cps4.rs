@@ -10,7 +10,7 @@ use cpscard::card::{
 };
 use cpscard::emulator::{Generation, Interface};
 use driver_common::*;
-use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign, Pss};
+use rsa::Pkcs1v15Encrypt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -19,11 +19,6 @@ const AUT: KeyRef = KeyRef::CPS4_AUTHENTICATION;
 
 fn cps4() -> (Box<dyn CardDriver>, Card) {
     emulated(Generation::Cps4, "cps")
-}
-
-fn login(d: &mut dyn CardDriver, card: &Card) {
-    let (pin, _) = codes(card);
-    d.verify(&Pin::user(&pin).unwrap()).unwrap();
 }
 
 #[test]
@@ -43,27 +38,10 @@ fn the_three_atrs_bind_and_sign() {
         assert!(b.token_info.label.as_deref().unwrap().contains("CPS4"));
         login(&mut *d, &card);
         let (sig_key, aut_key) = image_keys(&card);
-        let s = d
-            .sign(
-                SIG,
-                SignAlgorithm::Pkcs1Message(HashAlg::Sha256),
-                b"ordonnance",
-            )
-            .unwrap();
-        sig_key
-            .verify(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(b"ordonnance"),
-                &s,
-            )
-            .unwrap();
-        let digest = Sha256::digest(b"tls13");
-        let s = d
-            .sign(AUT, SignAlgorithm::PssDigest(HashAlg::Sha256), &digest)
-            .unwrap();
-        aut_key
-            .verify(Pss::new::<Sha256>(), &digest, &s)
-            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
+        sign_verified(&mut *d, SIG, alg, b"ordonnance", &sig_key);
+        let alg = SignAlgorithm::PssDigest(HashAlg::Sha256);
+        sign_verified(&mut *d, AUT, alg, &Sha256::digest(b"tls13"), &aut_key);
     }
 }
 
@@ -109,58 +87,48 @@ fn every_signature_path_verifies() {
     let (sig_key, aut_key) = image_keys(&card);
     let before = apdus(&card);
     login(&mut *d, &card);
-    let s = d
-        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha1), b"x")
-        .unwrap();
+    sign_verified(
+        &mut *d,
+        SIG,
+        SignAlgorithm::Pkcs1Message(HashAlg::Sha1),
+        b"x",
+        &sig_key,
+    );
     let n = apdus(&card) - before;
     println!("CPS4 login + SHA1-RSA signature after bind: {n} APDUs");
     assert!(n <= 3, "{n}");
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(b"x"), &s)
-        .unwrap();
     // PSS with both keys, SHA-1 and SHA-256
     for (key, public) in [(SIG, &sig_key), (AUT, &aut_key)] {
         let d1 = Sha1::digest(b"pss");
-        let s = d
-            .sign(key, SignAlgorithm::PssDigest(HashAlg::Sha1), &d1)
-            .unwrap();
-        public.verify(Pss::new::<Sha1>(), &d1, &s).unwrap();
+        sign_verified(
+            &mut *d,
+            key,
+            SignAlgorithm::PssDigest(HashAlg::Sha1),
+            &d1,
+            public,
+        );
         let d256 = Sha256::digest(b"pss");
-        let s = d
-            .sign(key, SignAlgorithm::PssDigest(HashAlg::Sha256), &d256)
-            .unwrap();
-        public.verify(Pss::new::<Sha256>(), &d256, &s).unwrap();
+        sign_verified(
+            &mut *d,
+            key,
+            SignAlgorithm::PssDigest(HashAlg::Sha256),
+            &d256,
+            public,
+        );
     }
     // CKM_RSA_PKCS on the signature key (DigestInfo stripped)
     let h = Sha256::digest(b"doc");
     let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &h).unwrap();
-    let s = d.sign(SIG, SignAlgorithm::Pkcs1Raw, &di).unwrap();
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &h, &s)
-        .unwrap();
+    sign_verified(&mut *d, SIG, SignAlgorithm::Pkcs1Raw, &di, &sig_key);
     // the authentication key: TLS 1.2 DigestInfo, TLS 1.1 MD5||SHA-1, hash-and-sign
-    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &di).unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &h, &s)
-        .unwrap();
-    let raw = [0x24u8; 36];
-    let s = d.sign(AUT, SignAlgorithm::Pkcs1Raw, &raw).unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new_unprefixed(), &raw, &s)
-        .unwrap();
-    let s = d
-        .sign(AUT, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"m")
-        .unwrap();
-    aut_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"m"), &s)
-        .unwrap();
+    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &di, &aut_key);
+    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &[0x24; 36], &aut_key);
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
+    sign_verified(&mut *d, AUT, alg, b"m", &aut_key);
     // raw RSA: block^d, checked with the public exponent
     let mut block = vec![0u8; 256];
     block[1..].copy_from_slice(&[0x42; 255]);
-    let out = d.sign(AUT, SignAlgorithm::RawRsa, &block).unwrap();
-    use rsa::traits::PublicKeyParts;
-    let back = rsa::BigUint::from_bytes_be(&out).modpow(aut_key.e(), aut_key.n());
-    assert_eq!(back.to_bytes_be(), block[1..].to_vec());
+    sign_verified(&mut *d, AUT, SignAlgorithm::RawRsa, &block, &aut_key);
     assert!(!d.supports(SIG, SignAlgorithm::RawRsa));
 }
 
@@ -187,29 +155,11 @@ fn decipher_both_ways() {
 fn pin_lifecycle() {
     let (mut d, card) = cps4();
     let (pin, puk) = codes(&card);
-    let wrong = Pin::user(if pin == "0000" { "1111" } else { "0000" }).unwrap();
     assert_eq!(
         d.pin_status(PinKind::User).unwrap().state,
         PinState::NotVerified { tries_left: 3 }
     );
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 2 })
-    );
-    assert_eq!(verifies_with_data(&card, 0x81), 1);
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 1 })
-    );
-    assert_eq!(
-        d.verify(&wrong),
-        Err(CardError::PinIncorrect { tries_left: 0 })
-    );
-    assert!(d.pin_status(PinKind::User).unwrap().is_blocked());
-    assert_eq!(
-        d.verify(&Pin::user(&pin).unwrap()),
-        Err(CardError::PinBlocked)
-    );
+    wrong_pins_block_the_pin(&mut *d, &card, 0x81);
     let new = Pin::user("2468").unwrap();
     assert_eq!(d.reset_pin(&new), Err(CardError::SecurityNotSatisfied));
     d.unblock_pin(&Pin::puk(&puk).unwrap(), &new).unwrap();
@@ -229,16 +179,7 @@ fn cps_data_round_trip() {
     let (mut d, card) = cps4();
     let b = d.bind(None).unwrap();
     let path = b.data_object("CPS_DATA").unwrap().path.clone();
-    assert_eq!(
-        d.write_file(&path, b"abc"),
-        Err(CardError::SecurityNotSatisfied)
-    );
-    login(&mut *d, &card);
-    d.write_file(&path, b"abc").unwrap();
-    let back = d.read_file(&path).unwrap();
-    assert_eq!(&back[..3], b"abc");
-    assert!(back[3..].iter().all(|b| *b == 0));
-    assert_eq!(back.len(), d.file_size(&path).unwrap());
+    assert_cps_data_round_trip(&mut *d, &card, &path, b"abc");
 }
 
 #[test]
@@ -265,39 +206,22 @@ fn a_reset_by_another_application_reopens_the_channel() {
     let (mut d, card) = cps4();
     d.bind(None).unwrap();
     login(&mut *d, &card);
-    card.lock().unwrap().faults_mut().reset_after = Some(1);
-    d.pin_status(PinKind::User).unwrap();
-    assert_eq!(
-        d.sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x"),
-        Err(CardError::SecurityNotSatisfied)
-    );
-    login(&mut *d, &card);
     let (sig_key, _) = image_keys(&card);
-    let s = d
-        .sign(SIG, SignAlgorithm::Pkcs1Message(HashAlg::Sha256), b"x")
-        .unwrap();
-    sig_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(b"x"), &s)
-        .unwrap();
+    a_reset_loses_the_login(&mut *d, &card, SIG, &sig_key);
 }
 
 #[test]
 fn every_fixture_card_binds() {
-    for name in ["cps", "cpf", "cpe", "cpa", "cde", "cps-expired"] {
-        let (mut d, card) = emulated(Generation::Cps4, name);
-        let b = d.bind(None).unwrap();
+    for (name, mut d, card, b) in bound_fixture_cards(Generation::Cps4) {
         assert_eq!(
             b.serial.serial,
             card.lock().unwrap().image().info.serial,
             "{name}"
         );
-        login(&mut *d, &card);
         let (_, aut_key) = image_keys(&card);
         let digest = Sha256::digest(name.as_bytes());
-        let s = d
-            .sign(AUT, SignAlgorithm::PssDigest(HashAlg::Sha256), &digest)
-            .unwrap();
-        aut_key.verify(Pss::new::<Sha256>(), &digest, &s).unwrap();
+        let alg = SignAlgorithm::PssDigest(HashAlg::Sha256);
+        sign_verified(&mut *d, AUT, alg, &digest, &aut_key);
     }
 }
 

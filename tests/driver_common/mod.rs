@@ -1,10 +1,16 @@
 //! Helpers of the driver ↔ emulator integration tests.
 #![allow(dead_code)]
 
-use cpscard::card::{connect, CardDriver};
+use cpscard::card::{
+    connect, CardBinding, CardDriver, CardError, FilePath, HashAlg, KeyRef, Pin, PinKind,
+    SignAlgorithm,
+};
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation, Interface};
 use rsa::pkcs8::DecodePublicKey;
-use rsa::RsaPublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 
 pub type Card = Arc<Mutex<EmulatedCard>>;
@@ -12,6 +18,20 @@ pub type Card = Arc<Mutex<EmulatedCard>>;
 /// A driver over a built-in emulated card, and the card for counters and faults.
 pub fn emulated(generation: Generation, name: &str) -> (Box<dyn CardDriver>, Card) {
     emulated_card(EmulatedCard::builtin(generation, name).unwrap())
+}
+
+/// Each built-in card of `generation` (fixtures), bound then logged in, with its name.
+pub fn bound_fixture_cards(
+    generation: Generation,
+) -> impl Iterator<Item = (&'static str, Box<dyn CardDriver>, Card, CardBinding)> {
+    ["cps", "cpf", "cpe", "cpa", "cde", "cps-expired"]
+        .into_iter()
+        .map(move |name| {
+            let (mut d, card) = emulated(generation, name);
+            let b = d.bind(None).unwrap();
+            login(&mut *d, &card);
+            (name, d, card, b)
+        })
 }
 
 pub fn emulated_with(generation: Generation, interface: Interface) -> (Box<dyn CardDriver>, Card) {
@@ -62,4 +82,130 @@ pub fn image_keys(card: &Card) -> (RsaPublicKey, RsaPublicKey) {
 pub fn codes(card: &Card) -> (String, String) {
     let c = card.lock().unwrap();
     (c.image().pin.clone(), c.image().puk.clone())
+}
+
+/// VERIFY with the PIN of the card image.
+pub fn login(d: &mut dyn CardDriver, card: &Card) {
+    let (pin, _) = codes(card);
+    d.verify(&Pin::user(&pin).unwrap()).unwrap();
+}
+
+/// A user PIN that is not the card image's.
+pub fn wrong_pin(card: &Card) -> Pin {
+    let (pin, _) = codes(card);
+    Pin::user(if pin == "0000" { "1111" } else { "0000" }).unwrap()
+}
+
+/// Signs `input` with `key` and checks the signature with `public`, outside the driver (rsa,
+/// sha1, sha2): PKCS#1 v1.5 over the hash of the message (`Pkcs1Message`), over the digest
+/// given (`Pkcs1Digest`) or over the input as the whole DigestInfo part (`Pkcs1Raw`: a
+/// DigestInfo, or TLS 1.1's MD5‖SHA-1); PSS over the digest; raw RSA raised to the public
+/// exponent gives the input back. Returns the signature.
+pub fn sign_verified(
+    d: &mut dyn CardDriver,
+    key: KeyRef,
+    alg: SignAlgorithm,
+    input: &[u8],
+    public: &RsaPublicKey,
+) -> Vec<u8> {
+    let sig = d
+        .sign(key, alg, input)
+        .unwrap_or_else(|e| panic!("sign({key:?}, {alg:?}): {e}"));
+    let pkcs1 = |h| match h {
+        HashAlg::Sha1 => Pkcs1v15Sign::new::<Sha1>(),
+        HashAlg::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
+    };
+    let checked = match alg {
+        SignAlgorithm::Pkcs1Message(h) => {
+            let digest = match h {
+                HashAlg::Sha1 => Sha1::digest(input).to_vec(),
+                HashAlg::Sha256 => Sha256::digest(input).to_vec(),
+            };
+            public.verify(pkcs1(h), &digest, &sig)
+        }
+        SignAlgorithm::Pkcs1Digest(h) => public.verify(pkcs1(h), input, &sig),
+        SignAlgorithm::Pkcs1Raw => public.verify(Pkcs1v15Sign::new_unprefixed(), input, &sig),
+        SignAlgorithm::PssDigest(HashAlg::Sha1) => public.verify(Pss::new::<Sha1>(), input, &sig),
+        SignAlgorithm::PssDigest(HashAlg::Sha256) => {
+            public.verify(Pss::new::<Sha256>(), input, &sig)
+        }
+        SignAlgorithm::RawRsa => {
+            let back = BigUint::from_bytes_be(&sig).modpow(public.e(), public.n());
+            let block = BigUint::from_bytes_be(input);
+            assert!(
+                back == block,
+                "raw RSA with {key:?}: sig^e is not the block"
+            );
+            Ok(())
+        }
+    };
+    checked.unwrap_or_else(|e| panic!("{key:?} {alg:?} ({} input bytes): {e}", input.len()));
+    sig
+}
+
+/// Three wrong user PINs on a fresh card: 2, 1 then 0 tries left, each VERIFY sent once
+/// (`reference` = its P2), the state read back after the first; then the PIN is blocked and
+/// the right one is refused.
+pub fn wrong_pins_block_the_pin(d: &mut dyn CardDriver, card: &Card, reference: u8) {
+    let wrong = wrong_pin(card);
+    let sent = verifies_with_data(card, reference);
+    assert_eq!(
+        d.verify(&wrong),
+        Err(CardError::PinIncorrect { tries_left: 2 })
+    );
+    assert_eq!(
+        verifies_with_data(card, reference),
+        sent + 1,
+        "never retried"
+    );
+    assert_eq!(d.pin_status(PinKind::User).unwrap().tries_left(), 2);
+    for tries_left in [1, 0] {
+        assert_eq!(
+            d.verify(&wrong),
+            Err(CardError::PinIncorrect { tries_left })
+        );
+    }
+    assert!(d.pin_status(PinKind::User).unwrap().is_blocked());
+    let (pin, _) = codes(card);
+    assert_eq!(
+        d.verify(&Pin::user(&pin).unwrap()),
+        Err(CardError::PinBlocked)
+    );
+}
+
+/// CPS_DATA at `path` (CPS3.md §6.2, CPS4.md §6.1), the card not logged in yet: writing needs
+/// the PIN; after login `data` is written whole, zero-padded to the file size, and read back.
+pub fn assert_cps_data_round_trip(
+    d: &mut dyn CardDriver,
+    card: &Card,
+    path: &FilePath,
+    data: &[u8],
+) {
+    assert_eq!(
+        d.write_file(path, data),
+        Err(CardError::SecurityNotSatisfied)
+    );
+    login(d, card);
+    d.write_file(path, data).unwrap();
+    let back = d.read_file(path).unwrap();
+    assert_eq!(&back[..data.len()], data);
+    assert!(back[data.len()..].iter().all(|b| *b == 0));
+    assert_eq!(back.len(), d.file_size(path).unwrap());
+}
+
+/// Another application resets the card (logged in) during a PIN status: the driver
+/// reconnects, the next signature with `key` is replayed once and refused (the PIN state is
+/// gone); after a new login it signs again, verified with `public`.
+pub fn a_reset_loses_the_login(
+    d: &mut dyn CardDriver,
+    card: &Card,
+    key: KeyRef,
+    public: &RsaPublicKey,
+) {
+    card.lock().unwrap().faults_mut().reset_after = Some(1);
+    d.pin_status(PinKind::User).unwrap(); // the APDU that triggers it
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
+    assert_eq!(d.sign(key, alg, b"x"), Err(CardError::SecurityNotSatisfied));
+    login(d, card);
+    sign_verified(d, key, alg, b"x", public);
 }
