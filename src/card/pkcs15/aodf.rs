@@ -2,8 +2,8 @@
 //! `PinAttributes`). CPS3 AODF 0001/7001 is real card bytes (CPS3.md §3.2); CPS4 uses 2-byte
 //! references `80 02 00 81` (CPS4.md §4.1).
 
-use super::common::{objects, opt_uint, CommonObject, Pkcs15Id};
-use super::tlv::{bit_flags, uint, BitFlags, Fields, ParseError, Tag};
+use super::common::{objects, opt_flags, opt_uint, CommonObject, Pkcs15Id};
+use super::tlv::{uint, BitFlags, Fields, ParseError, Tag};
 
 /// `PinFlags` bit numbers.
 pub mod pin_flags {
@@ -138,14 +138,8 @@ pub fn parse_aodf(file: &[u8]) -> Result<Vec<AuthObject>, ParseError> {
         out.push(AuthObject {
             common: obj.common,
             auth_id,
-            flags: pin
-                .first(Tag::BIT_STRING)
-                .map(bit_flags)
-                .unwrap_or_default(),
-            pin_type: pin
-                .first(Tag::ENUMERATED)
-                .map(|v| uint(v, "pinType"))
-                .transpose()?
+            flags: opt_flags(&pin, Tag::BIT_STRING),
+            pin_type: opt_uint(&pin, Tag::ENUMERATED, "pinType")?
                 .map(PinType::from)
                 .unwrap_or(PinType::Bcd),
             min_length,

@@ -2,8 +2,8 @@
 //! (CPS3.md §3.2); paths `A001`/`A002` (CPS3) and `A010`/`A020` (CPS4) are relative to the
 //! application.
 
-use super::common::{objects, resolve_path, CommonObject, Pkcs15Id};
-use super::tlv::{boolean, Fields, ParseError, Tag};
+use super::common::{objects, opt_bool, resolve_path, CommonObject, Pkcs15Id};
+use super::tlv::{Fields, ParseError, Tag};
 use crate::card::path::FilePath;
 
 /// One certificate of the CDF (its content is read lazily from `path`).
@@ -26,13 +26,7 @@ pub fn parse_cdf(file: &[u8], app_df: &FilePath) -> Result<Vec<CertificateObject
         if obj.tag != Tag::SEQUENCE {
             continue;
         }
-        let class = Fields::parse(
-            obj.class.ok_or(ParseError::Missing {
-                what: WHAT,
-                field: "CommonCertificateAttributes",
-            })?,
-            "CommonCertificateAttributes",
-        )?;
+        let class = obj.class_fields(WHAT, "CommonCertificateAttributes")?;
         let Some(type_attrs) = obj.type_attrs else {
             continue;
         };
@@ -50,11 +44,7 @@ pub fn parse_cdf(file: &[u8], app_df: &FilePath) -> Result<Vec<CertificateObject
         out.push(CertificateObject {
             common: obj.common,
             id: Pkcs15Id(class.require(Tag::OCTET_STRING, "iD")?.to_vec()),
-            authority: class
-                .first(Tag::BOOLEAN)
-                .map(|v| boolean(v, "authority"))
-                .transpose()?
-                .unwrap_or(false),
+            authority: opt_bool(&class, Tag::BOOLEAN, "authority")?.unwrap_or(false),
             path,
         });
     }

@@ -1,7 +1,7 @@
 //! Pieces shared by every PKCS#15 object (PKCS#15 v1.1 §6.2 / ISO 7816-15 §8): identifiers,
 //! paths, CommonObjectAttributes, access control rules, and the PKCS15Object envelope.
 
-use super::tlv::{bit_flags, text, uint, BitFlags, Fields, ParseError, Reader, Tag};
+use super::tlv::{bit_flags, boolean, text, uint, BitFlags, Fields, ParseError, Reader, Tag};
 use crate::card::path::FilePath;
 use std::fmt;
 
@@ -110,14 +110,14 @@ impl CommonObject {
                 }
                 let rf = Fields::parse(rule.value, "AccessControlRule")?;
                 access_rules.push(AccessRule {
-                    mode: rf.first(Tag::BIT_STRING).map(bit_flags).unwrap_or_default(),
+                    mode: opt_flags(&rf, Tag::BIT_STRING),
                     auth_id: rf.first(Tag::OCTET_STRING).map(|v| Pkcs15Id(v.to_vec())),
                 });
             }
         }
         Ok(CommonObject {
             label: f.first(Tag::UTF8_STRING).map(text),
-            flags: f.first(Tag::BIT_STRING).map(bit_flags).unwrap_or_default(),
+            flags: opt_flags(&f, Tag::BIT_STRING),
             auth_id: f
                 .first(Tag::OCTET_STRING)
                 .filter(|v| !v.is_empty())
@@ -171,6 +171,18 @@ impl<'a> ObjectEnvelope<'a> {
             type_attrs: find(Tag::context_constructed(1)),
         })
     }
+
+    /// The class attributes (`name`, e.g. `CommonKeyAttributes`) as fields, required.
+    pub fn class_fields(
+        &self,
+        what: &'static str,
+        name: &'static str,
+    ) -> Result<Fields<'a>, ParseError> {
+        let class = self
+            .class
+            .ok_or(ParseError::Missing { what, field: name })?;
+        Fields::parse(class, name)
+    }
 }
 
 /// Reads every object of a PKCS#15 directory file (AODF, PrKDF, CDF, DODF): a series of
@@ -190,6 +202,17 @@ pub fn objects<'a>(
 /// An optional unsigned INTEGER member.
 pub fn opt_uint(f: &Fields<'_>, tag: Tag, field: &'static str) -> Result<Option<u32>, ParseError> {
     f.first(tag).map(|v| uint(v, field)).transpose()
+}
+
+/// An optional BOOLEAN member.
+pub fn opt_bool(f: &Fields<'_>, tag: Tag, field: &'static str) -> Result<Option<bool>, ParseError> {
+    f.first(tag).map(|v| boolean(v, field)).transpose()
+}
+
+/// An optional BIT STRING member as flags: none set when it is absent (lenient, never fails:
+/// [`bit_flags`]).
+pub fn opt_flags(f: &Fields<'_>, tag: Tag) -> BitFlags {
+    f.first(tag).map(bit_flags).unwrap_or_default()
 }
 
 #[cfg(test)]

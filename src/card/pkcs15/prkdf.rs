@@ -2,8 +2,8 @@
 //! written as 2-byte INTEGERs `02 02 00 81`, empty key paths `30 02 04 00` (CPS3.md §3.2);
 //! CPS4: refs `10`/`20` (CPS4.md §4.1). No algorithm references on either card.
 
-use super::common::{objects, resolve_path, CommonObject, Pkcs15Id};
-use super::tlv::{bit_flags, boolean, uint, BitFlags, Fields, ParseError, Tag};
+use super::common::{objects, opt_bool, opt_flags, opt_uint, resolve_path, CommonObject, Pkcs15Id};
+use super::tlv::{bit_flags, uint, BitFlags, Fields, ParseError, Tag};
 use crate::card::path::FilePath;
 
 /// `KeyUsageFlags` bit numbers.
@@ -70,13 +70,7 @@ pub fn parse_prkdf(file: &[u8], app_df: &FilePath) -> Result<Vec<PrivateKeyObjec
         if obj.tag != Tag::SEQUENCE {
             continue; // EC/DH/... keys use other tags
         }
-        let class = Fields::parse(
-            obj.class.ok_or(ParseError::Missing {
-                what: WHAT,
-                field: "CommonKeyAttributes",
-            })?,
-            "CommonKeyAttributes",
-        )?;
+        let class = obj.class_fields(WHAT, "CommonKeyAttributes")?;
         let mut alg_refs = Vec::new();
         if let Some(list) = class.first(Tag::context_constructed(1)) {
             for t in Fields::parse(list, "algReference")?.items() {
@@ -94,11 +88,7 @@ pub fn parse_prkdf(file: &[u8], app_df: &FilePath) -> Result<Vec<PrivateKeyObjec
                             Some(p) => resolve_path(p, app_df, WHAT)?,
                             None => None,
                         };
-                        let bits = rsa
-                            .first(Tag::INTEGER)
-                            .map(|v| uint(v, "modulusLength"))
-                            .transpose()?;
-                        (path, bits)
+                        (path, opt_uint(&rsa, Tag::INTEGER, "modulusLength")?)
                     }
                     None => (None, None),
                 }
@@ -108,23 +98,13 @@ pub fn parse_prkdf(file: &[u8], app_df: &FilePath) -> Result<Vec<PrivateKeyObjec
         out.push(PrivateKeyObject {
             common: obj.common,
             id: Pkcs15Id(class.require(Tag::OCTET_STRING, "iD")?.to_vec()),
-            usage: class
-                .first(Tag::BIT_STRING)
-                .map(bit_flags)
-                .unwrap_or_default(),
-            native: class
-                .first(Tag::BOOLEAN)
-                .map(|v| boolean(v, "native"))
-                .transpose()?
-                .unwrap_or(true),
+            usage: opt_flags(&class, Tag::BIT_STRING),
+            native: opt_bool(&class, Tag::BOOLEAN, "native")?.unwrap_or(true),
             access_flags: class
                 .nth(Tag::BIT_STRING, 1)
                 .map(bit_flags)
                 .unwrap_or_default(),
-            key_reference: class
-                .first(Tag::INTEGER)
-                .map(|v| uint(v, "keyReference"))
-                .transpose()?,
+            key_reference: opt_uint(&class, Tag::INTEGER, "keyReference")?,
             alg_refs,
             path,
             modulus_bits,

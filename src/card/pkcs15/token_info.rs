@@ -1,7 +1,8 @@
 //! TokenInfo 0001/5032 (PKCS#15 v1.1 §6.9): serial, manufacturerID, label `[0]`, token flags,
 //! supportedAlgorithms `[2]` (CPS3.md §3.2, CPS4.md §4.1).
 
-use super::tlv::{bit_flags, oid, text, uint, BitFlags, Fields, ParseError, Reader, Tag};
+use super::common::opt_flags;
+use super::tlv::{oid, text, uint, BitFlags, Fields, ParseError, Reader, Tag};
 
 /// `TokenFlags` bit numbers.
 pub mod token_flags {
@@ -94,7 +95,7 @@ pub fn parse_token_info(file: &[u8]) -> Result<TokenInfo, ParseError> {
             .first(Tag::context(0))
             .or_else(|| f.nth(Tag::UTF8_STRING, 1))
             .map(text),
-        flags: f.first(Tag::BIT_STRING).map(bit_flags).unwrap_or_default(),
+        flags: opt_flags(&f, Tag::BIT_STRING),
         algorithms,
     })
 }
@@ -120,7 +121,7 @@ fn parse_algorithm(value: &[u8]) -> Result<AlgorithmInfo, ParseError> {
     Ok(AlgorithmInfo {
         reference,
         mechanism,
-        operations: f.first(Tag::BIT_STRING).map(bit_flags).unwrap_or_default(),
+        operations: opt_flags(&f, Tag::BIT_STRING),
         object_id: f.first(Tag::OID).map(|v| oid(v, WHAT)).transpose()?,
         alg_ref,
     })
