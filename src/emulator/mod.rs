@@ -16,6 +16,7 @@ pub mod faults;
 mod fs;
 pub mod image;
 mod ops;
+pub mod pinpad;
 pub mod profile;
 pub mod reader;
 mod security;

@@ -2,8 +2,9 @@
 //! `Arc<Mutex<…>>`, so that a test keeps a handle to inject faults and read counters while a
 //! driver uses the reader.
 
+use super::pinpad::{Pinpad, IOCTL_MODIFY_PIN_DIRECT, IOCTL_VERIFY_PIN_DIRECT};
 use super::{EmulatedCard, Interface, VirtualCard};
-use crate::transport::{Protocol, Transmit, Transport, TransportError};
+use crate::transport::{PinpadCaps, Protocol, Transmit, Transport, TransportError};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A reader with an emulated card in it.
@@ -12,6 +13,8 @@ pub struct EmulatedReader {
     name: String,
     atr: Vec<u8>,
     protocol: Protocol,
+    /// Pinpad mode ([`EmulatedReader::with_pinpad`]).
+    pinpad: Option<Arc<Mutex<Pinpad>>>,
 }
 
 fn lock(card: &Mutex<EmulatedCard>) -> Result<MutexGuard<'_, EmulatedCard>, TransportError> {
@@ -64,7 +67,17 @@ impl EmulatedReader {
             name,
             atr,
             protocol,
+            pinpad: None,
         }
+    }
+
+    /// Makes this a pinpad reader: it reports `FEATURE_VERIFY_PIN_DIRECT` and
+    /// `FEATURE_MODIFY_PIN_DIRECT`, and types what the returned [`Pinpad`] is scripted with.
+    pub fn with_pinpad(mut self) -> (Self, Arc<Mutex<Pinpad>>) {
+        let pad = Arc::new(Mutex::new(Pinpad::default()));
+        self.pinpad = Some(Arc::clone(&pad));
+        self.name = format!("{} with pinpad", self.name);
+        (self, pad)
     }
 
     /// The card, for fault injection and counters.
@@ -124,6 +137,33 @@ impl Transport for EmulatedReader {
         f(&mut locked)
     }
 
+    fn pinpad(&self) -> Option<PinpadCaps> {
+        self.pinpad.as_ref().map(|_| PinpadCaps {
+            verify_pin_direct: Some(IOCTL_VERIFY_PIN_DIRECT),
+            modify_pin_direct: Some(IOCTL_MODIFY_PIN_DIRECT),
+        })
+    }
+
+    /// Pinpad control codes: the structure is parsed by [`Pinpad`], the completed APDU goes
+    /// to the card, its status word comes back.
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let Some(pad) = &self.pinpad else {
+            return Err(TransportError::Unsupported("reader control"));
+        };
+        let mut pad = pad
+            .lock()
+            .map_err(|_| TransportError::Io("pinpad lock poisoned".into()))?;
+        let (apdu, request) = match pad.build(code, input) {
+            Ok(x) => x,
+            Err(answer) => return Ok(answer.to_vec()),
+        };
+        let mut card = lock(&self.card)?;
+        let out = transmit_to(&mut card, &apdu)?;
+        let sw = [out[out.len() - 2], out[out.len() - 1]];
+        pad.record(request, sw);
+        Ok(sw.to_vec())
+    }
+
     fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
         let mut card = lock(&self.card)?;
         if !card.is_present() {
@@ -136,6 +176,9 @@ impl Transport for EmulatedReader {
         self.atr = card.atr();
         self.protocol = card.protocol();
         self.name = reader_name(card.interface());
+        if self.pinpad.is_some() {
+            self.name.push_str(" with pinpad");
+        }
         Ok(())
     }
 }

@@ -1,0 +1,235 @@
+//! The persistent cache of public card files: a warm open costs a handful of APDUs and gives
+//! the same objects; a different card image with the same serial is not served stale files;
+//! nothing private is stored; several openers at once leave whole files.
+
+mod token_common;
+
+use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation};
+use cpscard::sign::PinSource;
+use cpscard::token::{DiskCache, Token, TokenOptions};
+use token_common::*;
+
+fn summary(t: &Token) -> Vec<String> {
+    let mut v: Vec<String> = t
+        .certificates()
+        .iter()
+        .map(|c| format!("cert {} {}", c.label, hex::encode(c.der())))
+        .collect();
+    v.extend(t.private_keys().iter().map(|k| {
+        format!(
+            "key {} {} {:?} {:?}",
+            k.label,
+            k.pkcs15_id,
+            k.usage,
+            k.mechanisms()
+        )
+    }));
+    v.extend(
+        t.public_keys()
+            .iter()
+            .map(|k| format!("pub {} {}", k.label, k.id.key())),
+    );
+    v.extend(
+        t.data_objects()
+            .iter()
+            .map(|d| format!("data {} {} {}", d.label, d.private, d.id.key())),
+    );
+    v.push(format!("{:?}", t.info()));
+    v
+}
+
+#[test]
+fn a_warm_open_is_cheap_and_equal() {
+    for g in GENERATIONS {
+        let dir = temp_dir("cache-warm");
+        let (r, card) = reader(g, "cps");
+        let cold = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        let cold_apdus = apdus(&card);
+        let cold_view = summary(&cold);
+        drop(cold);
+
+        let (r, card) = reader(g, "cps");
+        let warm = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        let warm_apdus = apdus(&card);
+        println!(
+            "{}: open cold {cold_apdus} APDUs, warm {warm_apdus}",
+            gen_name(g)
+        );
+        assert_eq!(summary(&warm), cold_view);
+        let limit = match g {
+            // EF.SN by SFI, SELECT (no FCP) + READ of the first certificate's start
+            Generation::Cps3 => 3,
+            // + opening logical channel 1 and ChipDoc's SELECT-with-FCI of EF.SN (CPS4.md §2, §4)
+            Generation::Cps4 => 5,
+        };
+        assert!(warm_apdus <= limit, "warm open took {warm_apdus} APDUs");
+        assert!(cold_apdus > 3 * warm_apdus);
+        // without the cache: as cold
+        let (r, card) = reader(g, "cps");
+        let _t = Token::open(Box::new(r), TokenOptions::default()).unwrap();
+        assert_eq!(apdus(&card), cold_apdus);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// A card image with another holder's content and the default card's serial.
+fn impostor(g: Generation) -> EmulatedCard {
+    let mut img = EmulatedCard::builtin(g, "cpf").unwrap().image().clone();
+    img.info.serial = "12345678".into();
+    img.info.luhn = Some(9);
+    EmulatedCard::from_image(img, None).unwrap()
+}
+
+#[test]
+fn the_same_serial_with_other_content_is_not_served_stale() {
+    for g in GENERATIONS {
+        let dir = temp_dir("cache-stale");
+        let (r, _) = reader(g, "cps");
+        let first = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        let first_auth = first
+            .certificate_of(first.authentication_key().unwrap())
+            .unwrap()
+            .der()
+            .to_vec();
+        drop(first);
+
+        let card = impostor(g);
+        let r = EmulatedReader::new(card);
+        let handle = r.card();
+        let mut t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(t.info().serial, "12345678");
+        let auth = t
+            .certificate_of(t.authentication_key().unwrap())
+            .unwrap()
+            .der()
+            .to_vec();
+        assert_ne!(auth, first_auth, "stale certificate served");
+        assert_eq!(auth, fixture(g, "cpf", "auth.der"));
+        assert_eq!(
+            t.certificate_of(t.signature_key().unwrap()).unwrap().der(),
+            fixture(g, "cpf", "sign.der").as_slice()
+        );
+        assert_eq!(
+            t.info().label,
+            card_json(g, "cpf")["label"].as_str().unwrap()
+        );
+        // CPF activities 1, 3: the DODF is the card's, not the cached one (1, 2)
+        assert!(t.data_object_by_label("CPS_ACTIVITY_03_PS").is_some());
+        assert!(t.data_object_by_label("CPS_ACTIVITY_02_PS").is_none());
+        assert_eq!(
+            t.identity().unwrap().surname.as_deref(),
+            Some("GARNIER-ESSAI")
+        );
+        let n = apdus(&handle);
+        println!("{}: same serial, other content: {n} APDUs", gen_name(g));
+        drop(t);
+        // and now that card is the cached one: the next open of it is warm
+        let r = EmulatedReader::new(impostor(g));
+        let handle = r.card();
+        let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(
+            t.certificate_of(t.authentication_key().unwrap())
+                .unwrap()
+                .der(),
+            auth.as_slice()
+        );
+        assert!(apdus(&handle) <= 5);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn nothing_private_is_cached_and_clear_works() {
+    for g in GENERATIONS {
+        let dir = temp_dir("cache-private");
+        let (r, _) = reader(g, "cps");
+        let mut t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        t.login(PinSource::given("1234").unwrap()).unwrap();
+        let ids: Vec<_> = t.data_objects().iter().map(|d| d.id.clone()).collect();
+        for id in &ids {
+            t.read_data(id).unwrap();
+        }
+        let _ = t.identity().unwrap();
+        let mut files: Vec<String> = Vec::new();
+        for e in walk(&dir) {
+            files.push(e.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        files.sort();
+        let (a, b) = match g {
+            Generation::Cps3 => ("0001A001", "0001A002"),
+            Generation::Cps4 => ("0001A010", "0001A020"),
+        };
+        let mut expected = vec![
+            "00015031", "00015032", "00017001", "00017002", "00017005", "00017006", a, b,
+        ];
+        expected.sort();
+        assert_eq!(files, expected, "{}", gen_name(g));
+        t.clear_cache().unwrap();
+        assert!(walk(&dir).is_empty());
+        DiskCache::new(&dir).clear().unwrap();
+        assert!(!dir.exists());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn several_openers_at_once() {
+    let dir = temp_dir("cache-threads");
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let g = if i % 2 == 0 {
+                    Generation::Cps3
+                } else {
+                    Generation::Cps4
+                };
+                for _ in 0..3 {
+                    let (r, _) = reader(g, "cps");
+                    let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+                    assert_eq!(
+                        t.certificate_of(t.authentication_key().unwrap())
+                            .unwrap()
+                            .der(),
+                        fixture(g, "cps", "auth.der").as_slice()
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // no temporary file left behind
+    assert!(walk(&dir)
+        .iter()
+        .all(|p| !p.to_string_lossy().ends_with(".tmp")));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn default_location_follows_xdg() {
+    // read only: the variables of this process are not changed (tests run in parallel)
+    if let Some(d) = DiskCache::default_dir() {
+        assert!(d.ends_with("cpscard"));
+        if let Some(x) =
+            std::env::var_os("XDG_CACHE_HOME").filter(|x| std::path::Path::new(x).is_absolute())
+        {
+            assert_eq!(d, std::path::PathBuf::from(x).join("cpscard"));
+        }
+    }
+}
