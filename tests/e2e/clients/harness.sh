@@ -89,7 +89,13 @@ uri_enc() {
   done
   printf '%s' "$out"
 }
-hex_to_uri() { printf '%s' "$1" | sed 's/../%&/g'; }   # CKA_ID hex -> id=%e8%28...
+hex_to_uri() { printf '%s' "$1" | tr 'a-f' 'A-F' | sed 's/../%&/g'; }   # CKA_ID hex -> %E8%28...
+
+# check_in_file DESC NEEDLE FILE: like check_contains, but a failure shows the file's head only
+check_in_file() {
+  if grep -qF -- "$2" "$3" 2>/dev/null; then pass "$1"
+  else fail "$1" "missing: $2"$'\n'"in $3:"$'\n'"$(head -n 15 "$3" 2>/dev/null)"; fi
+}
 
 # --- the card -----------------------------------------------------------------------------------
 
@@ -206,6 +212,22 @@ check_server_refused() {
     pass "$desc: server saw $version, an empty client Certificate, sent $alert"
   else
     fail "$desc: wanted $version + empty Certificate + $alert" "${seen:-no handshake at all}"
+  fi
+  srv_mark "$name"
+}
+
+# check_server_unsigned DESC NAME VERSION: the server saw handshakes in VERSION that reached the
+# client certificate but never a CertificateVerify (the client could not sign and gave up).
+check_server_unsigned() {
+  local desc=$1 name=$2 version=$3 seen bad
+  seen=$(srv_handshakes "$name")
+  printf '%s\n' "${seen:-no handshake}" | sed "s/ subject=.*//; s/^/       server $name saw: /"
+  seen=$(grep -v ' cert=- ' <<<"$seen" || true)
+  bad=$(awk -v v="$version" '!($2 == "version=" v && $3 == "scheme=-")' <<<"$seen")
+  if [ -n "$seen" ] && [ -z "$bad" ]; then
+    pass "$desc: server saw $version and no CertificateVerify"
+  else
+    fail "$desc: wanted $version without a CertificateVerify" "${seen:-no handshake at all}"
   fi
   srv_mark "$name"
 }

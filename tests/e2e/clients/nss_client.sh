@@ -59,11 +59,11 @@ nss_card() {
 
   if [ "$gen" = cps4 ]; then
     srv_mark any; tstclnt_to any "$token:$AUTH_LABEL" || true
-    check_contains "tstclnt, CPS4: the page shows the holder's certificate" "CN=$HOLDER_CN" "$(cat "$E2E_DIR/tstclnt-any.out")"
+    check_in_file "tstclnt, CPS4: the page shows the holder's certificate" "CN=$HOLDER_CN" "$E2E_DIR/tstclnt-any.out"
     check_server_saw "tstclnt, CPS4, TLS 1.2+1.3 server" any TLSv1.3 rsa_pss_rsae_sha256
   else
     srv_mark tls12; tstclnt_to tls12 "$token:$AUTH_LABEL" || true
-    check_contains "tstclnt, CPS3: the page shows the holder's certificate" "CN=$HOLDER_CN" "$(cat "$E2E_DIR/tstclnt-tls12.out")"
+    check_in_file "tstclnt, CPS3: the page shows the holder's certificate" "CN=$HOLDER_CN" "$E2E_DIR/tstclnt-tls12.out"
     check_server_saw "tstclnt, CPS3, TLS 1.2 server" tls12 TLSv1.2 rsa_pkcs1_sha256
     srv_mark tls13
     check_fails "tstclnt, CPS3, TLS-1.3-only server: fails" tstclnt_to tls13 "$token:$AUTH_LABEL"
