@@ -321,6 +321,45 @@ messages! {
     DoctorProfileName { en: "Firefox profile {name}", fr: "profil Firefox {name}" }
     DoctorNssDb { en: "NSS database {dir}", fr: "base NSS {dir}" }
 
+    // ---------------------------------------------------------------- register
+    RegisterFirefoxProfile { en: "Firefox profile {dir}", fr: "profil Firefox {dir}" }
+    RegisterNssDb { en: "NSS database (Chromium) {dir}", fr: "base NSS (Chromium) {dir}" }
+    RegisterP11kit { en: "p11-kit {file}", fr: "p11-kit {file}" }
+    RegisterNoFirefox { en: "no Firefox profile under {dir} (start Firefox once, then run this again)", fr: "aucun profil Firefox dans {dir} (lancez Firefox une fois, puis relancez cette commande)" }
+    RegisterAdded { en: "added \"{name}\" ({library})", fr: "« {name} » ajouté ({library})" }
+    RegisterWouldAdd { en: "would add \"{name}\" ({library})", fr: "ajouterait « {name} » ({library})" }
+    RegisterUpdated { en: "updated \"{name}\" to {library} (was {old})", fr: "« {name} » mis à jour vers {library} (avant : {old})" }
+    RegisterWouldUpdate { en: "would update \"{name}\" to {library} (was {old})", fr: "mettrait à jour « {name} » vers {library} (avant : {old})" }
+    RegisterAlready { en: "already registered (as \"{name}\")", fr: "déjà enregistré (sous « {name} »)" }
+    RegisterRemoved { en: "removed \"{name}\"", fr: "« {name} » retiré" }
+    RegisterWouldRemove { en: "would remove \"{name}\"", fr: "retirerait « {name} »" }
+    RegisterAbsent { en: "not registered: nothing to remove", fr: "pas enregistré : rien à retirer" }
+    RegisterNoDbNothingToRemove { en: "no NSS database: nothing to remove", fr: "pas de base NSS : rien à retirer" }
+    RegisterSkippedOldDb { en: "skipped: old NSS database format (cert8.db); Firefox converts it when it next starts", fr: "ignoré : ancien format de base NSS (cert8.db) ; Firefox le convertit à son prochain démarrage" }
+    RegisterSkippedNoDb { en: "skipped: no NSS database yet (start Firefox once with this profile)", fr: "ignoré : pas encore de base NSS (lancez Firefox une fois avec ce profil)" }
+    RegisterWouldCreate { en: "would create the database and add \"{name}\" ({library})", fr: "créerait la base et ajouterait « {name} » ({library})" }
+    RegisterCreated { en: "created the database; {what}", fr: "base créée ; {what}" }
+    RegisterFirefoxRunning { en: "{what} (Firefox is running with this profile: restart it)", fr: "{what} (Firefox est ouvert avec ce profil : redémarrez-le)" }
+    RegisterCertutilMissing { en: "cannot run certutil (package libnss3-tools) to create the database: {error}", fr: "impossible de lancer certutil (paquet libnss3-tools) pour créer la base : {error}" }
+    RegisterCertutilFailed { en: "certutil -N failed: {error}", fr: "échec de certutil -N : {error}" }
+    RegisterP11kitWritten { en: "written (module: {library})", fr: "écrit (module : {library})" }
+    RegisterP11kitUpdated { en: "updated (module: {library})", fr: "mis à jour (module : {library})" }
+    RegisterP11kitWouldWrite { en: "would be written (module: {library})", fr: "serait écrit (module : {library})" }
+    RegisterP11kitWouldUpdate { en: "would be updated (module: {library})", fr: "serait mis à jour (module : {library})" }
+    RegisterP11kitAlready { en: "already registered", fr: "déjà enregistré" }
+    RegisterP11kitAlreadyOther { en: "already registered by {file}", fr: "déjà enregistré par {file}" }
+    RegisterP11kitRemoved { en: "removed", fr: "retiré" }
+    RegisterP11kitWouldRemove { en: "would be removed", fr: "serait retiré" }
+    RegisterP11kitNotOurs { en: "left alone: not written by cps-tool", fr: "laissé tel quel : pas écrit par cps-tool" }
+    RegisterP11kitForeign { en: "{file} exists and was not written by cps-tool: give another --p11-kit-dir", fr: "{file} existe et n'a pas été écrit par cps-tool : donnez un autre --p11-kit-dir" }
+    RegisterLine { en: "{what}: {msg}", fr: "{what} : {msg}" }
+    RegisterLineFailed { en: "{what}: FAILED: {error}", fr: "{what} : ÉCHEC : {error}" }
+    RegisterSomeFailed { en: "{count} place(s) could not be updated", fr: "{count} emplacement(s) n'ont pas pu être mis à jour" }
+    RegisterNoHome { en: "HOME is not set", fr: "HOME n'est pas défini" }
+    RegisterBadName { en: "bad module name {name}: letters, digits, space . _ - ( ) only", fr: "nom de module invalide {name} : lettres, chiffres, espace . _ - ( ) seulement" }
+    RegisterModuleUnreadable { en: "module {path}: {error}", fr: "module {path} : {error}" }
+    RegisterModuleNotFile { en: "module {path} is not a file", fr: "le module {path} n'est pas un fichier" }
+    RegisterNoModule { en: "no libcps_pkcs11.so found (looked for {paths}): give --module PATH", fr: "libcps_pkcs11.so introuvable (cherché : {paths}) : donnez --module CHEMIN" }
     // ---------------------------------------------------------------- --help
     AboutTool { en: "CPS3/CPS4 card tool", fr: "outil pour les cartes CPS3/CPS4" }
     HelpReader { en: "PC/SC reader to use (default: the first reader holding a card)", fr: "lecteur PC/SC à utiliser (par défaut : le premier qui contient une carte)" }
@@ -351,6 +390,12 @@ messages! {
     HelpCmdDoctor { en: "check the whole chain (PC/SC, readers, card, PIN tries, module, Firefox/NSS/p11-kit registrations) and tell how to fix each problem", fr: "vérifier toute la chaîne (PC/SC, lecteurs, carte, essais, module, enregistrements Firefox/NSS/p11-kit) et dire comment corriger chaque problème" }
     HelpCmdCompletions { en: "print a shell completion script (bash, zsh, fish)", fr: "afficher un script de complétion (bash, zsh, fish)" }
     HelpCmdManpage { en: "print the man page (roff)", fr: "afficher la page de manuel (roff)" }
+    HelpCmdRegister { en: "register the PKCS#11 module with every Firefox profile, ~/.pki/nssdb (Chromium) and p11-kit; --remove undoes it", fr: "enregistrer le module PKCS#11 dans chaque profil Firefox, ~/.pki/nssdb (Chromium) et p11-kit ; --remove l'annule" }
+    HelpRegisterModule { en: "PKCS#11 module to register (default: the installed libcps_pkcs11.so, else the one next to cps-tool)", fr: "module PKCS#11 à enregistrer (par défaut : libcps_pkcs11.so installé, sinon celui à côté de cps-tool)" }
+    HelpRegisterRemove { en: "remove what register added (entries with that name, or loading that module)", fr: "retirer ce que register a ajouté (entrées de ce nom, ou chargeant ce module)" }
+    HelpRegisterDryRun { en: "show what would change, change nothing", fr: "montrer ce qui changerait, ne rien changer" }
+    HelpRegisterName { en: "module name in the NSS databases (what Firefox shows under Security Devices)", fr: "nom du module dans les bases NSS (ce que Firefox affiche dans Périphériques de sécurité)" }
+    HelpRegisterP11kitDir { en: "p11-kit module directory (default: ~/.config/pkcs11/modules; /etc/pkcs11/modules as root)", fr: "répertoire des modules p11-kit (par défaut : ~/.config/pkcs11/modules ; /etc/pkcs11/modules pour root)" }
     HelpApduHex { en: "command APDUs in hex; spaces and colons are allowed inside one (\"00 A4:04 0C ...\")", fr: "APDU de commande en hexadécimal ; espaces et deux-points permis (\"00 A4:04 0C ...\")" }
     HelpEmulateCard { en: "card generation to emulate", fr: "génération de carte à émuler" }
     HelpEmulateHolder { en: "holder kind: cps, cpf, cpe, cpa, cde or cps-expired", fr: "type de porteur : cps, cpf, cpe, cpa, cde ou cps-expired" }

@@ -17,6 +17,7 @@ mod output;
 mod pin_source;
 mod progress;
 mod readers;
+mod register;
 mod select;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -53,6 +54,8 @@ enum Command {
     Completions(completions::CompletionArgs),
     #[command(about = Msg::HelpCmdManpage.text())]
     Manpage,
+    #[command(about = Msg::HelpCmdRegister.text())]
+    Register(register::Args),
     /// Test hook (hidden): loads a PKCS#11 module in this process and reports on stdout
     /// (`doctor` runs it as a child, so that a crashing module cannot take doctor down).
     #[command(hide = true)]
@@ -107,6 +110,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Emulate(args) => emulate::run(&cli.card, &args),
         Command::Completions(args) => completions::completions(Cli::command(), &args),
         Command::Manpage => completions::manpage(Cli::command()),
+        Command::Register(args) => register::run(&args),
         Command::ProbeModule(args) => doctor::module::probe_main(&args),
     }
 }

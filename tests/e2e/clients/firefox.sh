@@ -11,6 +11,8 @@
 # background network traffic (safe browsing, captive portal, remote settings).
 #
 #   ff_start TAG [extra policies JSON members]   starts Firefox + the Marionette co-process
+#                (FF_USE_PROFILE=DIR: that existing profile instead of a new one;
+#                 FF_NO_DEVICE_POLICY=1: no SecurityDevices policy, the profile's own modules)
 #   ff_cmd JSON [TIMEOUT]                        one Marionette command; answer in FF_REPLY
 #   ff_navigate URL EXPECT...                    loads URL (always returns 0: judge FF_REPLY)
 #   ff_get FIELD                                 a field of FF_REPLY (python expression on r)
@@ -38,11 +40,12 @@ ff_app() {
 
 # ff_policies [EXTRA JSON MEMBERS, e.g. '"SSLVersionMax": "tls1.2"']
 ff_policies() {
-  local extra=${1:-}
+  local extra=${1:-} device='"SecurityDevices": { "Add": { "cpscard": "'"$MODULE"'" } },'
+  [ -z "${FF_NO_DEVICE_POLICY:-}" ] || device=""
   ff_app
   cat > "$FF_APP/distribution/policies.json" <<EOF
 { "policies": {
-    "SecurityDevices": { "Add": { "cpscard": "$MODULE" } },
+    $device
     "Certificates": { "Install": ["$SERVER_CA"] },
     "Preferences": {
       "security.default_personal_cert": { "Value": "Select Automatically", "Status": "locked" } },
@@ -54,7 +57,7 @@ EOF
 
 ff_profile() {
   local p=$1
-  rm -rf "$p"; mkdir -p "$p"
+  if [ -z "${FF_USE_PROFILE:-}" ]; then rm -rf "$p"; mkdir -p "$p"; fi
   cat > "$p/user.js" <<EOF
 user_pref("marionette.port", $FF_MARIONETTE_PORT);
 user_pref("browser.aboutwelcome.enabled", false);
@@ -74,14 +77,15 @@ ff_start() {
   [ -n "${SERVER_CA:-}" ] || make_server_pki
   FF_MARIONETTE_PORT=$(free_port_pair) || { echo "FAIL - no free port for Marionette" >&2; exit 1; }
   ff_policies "${2:-}"
-  ff_profile "$E2E_DIR/ff-$tag"
+  local profile=${FF_USE_PROFILE:-$E2E_DIR/ff-$tag}
+  ff_profile "$profile"
   mkdir -p "$E2E_DIR/home"
   # `timeout` leads its own process group: on expiry (or our kill of the group) it takes the
   # whole Firefox process tree with it.
   env HOME="$E2E_DIR/home" XDG_CONFIG_HOME="$E2E_DIR/home/.config" XDG_CACHE_HOME="$E2E_DIR/home/.cache" \
     MOZ_CRASHREPORTER_DISABLE=1 MOZ_HEADLESS=1 \
     timeout -k 5 "$FF_MAX_SECS" "$FF_APP/firefox-esr" --headless --marionette -remote-allow-system-access \
-    --no-remote --profile "$E2E_DIR/ff-$tag" about:blank </dev/null >"$E2E_DIR/firefox-$tag.log" 2>&1 &
+    --no-remote --profile "$profile" about:blank </dev/null >"$E2E_DIR/firefox-$tag.log" 2>&1 &
   FF_PID=$!
   CLIENTS_PIDS+=("$FF_PID")
   coproc FF_MN { exec "$PY3" "$CLIENTS_HERE/marionette.py" "$FF_MARIONETTE_PORT" 60 2>>"$E2E_DIR/marionette-$tag.log"; }
