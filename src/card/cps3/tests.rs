@@ -8,7 +8,7 @@ use crate::card::testing::{
     app, assert_sign_refusals, bind_files, cps3_fcp, ex, hx, read_binary_steps, Refusal, Scripted,
     Shared, Step,
 };
-use crate::card::{CardBinding, PinState};
+use crate::card::{CardBinding, PinChangeTemplate, PinState};
 
 fn driver(steps: Vec<Step>) -> (Cps3Driver, Shared) {
     let shared = Shared::new(Scripted::cps3(steps));
@@ -642,4 +642,67 @@ fn unknown_atrs_are_not_recognized_without_apdu() {
         Err(CardError::NotRecognized(_))
     ));
     assert!(shared.sent().is_empty());
+}
+
+#[test]
+fn the_start_of_a_file_in_two_apdus() {
+    let cert: Vec<u8> = (0..0x30u8).collect();
+    let (mut d, s) = driver(vec![
+        ex("00A4090C063F000001A001", "9000"),
+        ex("00B0000030", &(hx(&cert) + "9000")),
+        // the DF of the file is now current: a key operation needs no SELECT
+        ex("002241B606800142840181", "9000"),
+        ex(&format!("002A9E9A20{}", "21".repeat(32)), "6100"),
+        ex("00C0000000", &(sig_bytes(7) + "9000")),
+    ]);
+    assert_eq!(d.read_file_start(&app(0xA001), 0x30).unwrap(), cert);
+    let alg = SignAlgorithm::Pkcs1Digest(HashAlg::Sha256);
+    d.sign(KeyRef::CPS3_SIGNATURE, alg, &[0x21; 32]).unwrap();
+    s.assert_done();
+    s.push(vec![ex("00A4090C063F000001A009", "6A82")]);
+    assert_eq!(
+        d.read_file_start(&app(0xA009), 0x30),
+        Err(CardError::NotFound)
+    );
+    s.assert_done();
+}
+
+#[test]
+fn logout_selects_the_root_by_name() {
+    let mut steps = bind_steps();
+    steps.push(ex("00A4040008 8025000001FF0100", "9000"));
+    // the MF is current again: EF.SN by SFI at once
+    steps.extend(bind_steps());
+    let (mut d, s) = driver(steps);
+    d.bind(None).unwrap();
+    d.reset_security_state().unwrap();
+    d.bind(None).unwrap();
+    s.assert_done();
+    s.push(vec![ex("00A4040008 8025000001FF0100", "6A82")]);
+    assert_eq!(d.reset_security_state(), Err(CardError::NotFound));
+    s.assert_done();
+}
+
+#[test]
+fn pinpad_templates() {
+    let (d, _) = driver(vec![]);
+    let ff = "FF".repeat(8);
+    assert_eq!(
+        d.pin_verify_template(PinKind::User).map(|t| hx(&t)),
+        Some(format!("0020000108{ff}"))
+    );
+    assert_eq!(
+        d.pin_verify_template(PinKind::Puk).map(|t| hx(&t)),
+        Some(format!("0020000208{ff}"))
+    );
+    assert_eq!(
+        d.pin_change_templates(),
+        Some(PinChangeTemplate::OldAndNew(
+            hex::decode(format!("0024000110{ff}{ff}")).unwrap()
+        ))
+    );
+    let shared = Shared::new(Scripted::cps3(vec![]));
+    let contactless = Cps3Driver::new(shared.transport(), CardKind::Cps3Contactless).unwrap();
+    assert_eq!(contactless.pin_verify_template(PinKind::User), None);
+    assert_eq!(contactless.pin_change_templates(), None);
 }

@@ -7,7 +7,7 @@ use crate::card::testing::{
     app, assert_sign_refusals, bind_files, cps4_fci, ex, hx, read_binary_steps, Refusal, Scripted,
     Shared, Step,
 };
-use crate::card::{CardBinding, PinState};
+use crate::card::{CardBinding, PinChangeTemplate, PinState};
 
 const OPEN: &str = "01A4040C08 8025000001FF0100";
 
@@ -342,4 +342,53 @@ fn a_62_fcp_is_not_an_fci_and_is_still_read() {
     ]);
     assert_eq!(d.read_file(&app(0xA010)).unwrap(), vec![0x30, 0]);
     s.assert_done();
+}
+
+#[test]
+fn the_start_of_a_file_is_at_most_its_size() {
+    let cert: Vec<u8> = (0..0x20u8).collect();
+    let (mut d, s) = driver(vec![
+        ex(OPEN, "9000"),
+        ex(
+            "01A408000400 01A010 00",
+            &(cps4_fci(0xA010, 0x400) + "9000"),
+        ),
+        ex("01B0000020", &(hx(&cert) + "9000")),
+        ex("01A408000400 01D101 00", &(cps4_fci(0xD101, 0x10) + "9000")),
+        ex("01B0000010", &(hx(&cert[..0x10]) + "9000")),
+    ]);
+    assert_eq!(d.read_file_start(&app(0xA010), 0x20).unwrap(), cert);
+    assert_eq!(
+        d.read_file_start(&app(0xD101), 0x20).unwrap(),
+        &cert[..0x10]
+    );
+    s.assert_done();
+}
+
+#[test]
+fn logout_resets_the_card_and_the_channel_reopens() {
+    let (mut d, s) = driver(vec![ex(OPEN, "9000"), ex("01200081", "9000")]);
+    assert!(d.pin_status(PinKind::User).unwrap().is_verified());
+    d.reset_security_state().unwrap();
+    assert_eq!(s.reconnects(), 1);
+    s.push(vec![ex(OPEN, "9000"), ex("01200081", "63C3")]);
+    assert_eq!(d.pin_status(PinKind::User).unwrap().tries_left(), 3);
+    s.assert_done();
+}
+
+#[test]
+fn pinpad_templates() {
+    let (d, _) = driver(vec![]);
+    let ff = "FF".repeat(8);
+    assert_eq!(
+        d.pin_verify_template(PinKind::Puk).map(|t| hx(&t)),
+        Some(format!("0120008208{ff}"))
+    );
+    assert_eq!(
+        d.pin_change_templates(),
+        Some(PinChangeTemplate::VerifyThenNew {
+            verify: hex::decode(format!("0120008108{ff}")).unwrap(),
+            change: hex::decode(format!("0124018108{ff}")).unwrap(),
+        })
+    );
 }
