@@ -21,10 +21,10 @@ use self::apdus::Template;
 use super::detect::{CardKind, Generation};
 use super::driver::CardDriver;
 use super::driver_core::{
-    common_card_driver_methods, require_digest_len, signature, signature_key_digest, Dialect, State,
+    common_card_driver_methods, require_digest_len, signature, signature_key_digest,
+    template_bytes, verify_template, Dialect, State, BLANK_PIN_BLOCK,
 };
 use super::hash::{CardHashInput, HashAlg, MessageHasher};
-use super::iso_commands;
 use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
@@ -313,14 +313,8 @@ impl CardDriver for Cps3Driver {
     /// Two APDUs: `00 A4 09 0C <path>` (no FCP), one READ BINARY.
     fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
         self.link.run(Replay::Allowed, |io| {
-            let r = io.send(&apdus::select_path(path, false))?;
-            if !r.is_success() {
-                io.st.current_df = None;
-                return Err(CardError::from_status("SELECT", r.sw));
-            }
-            io.st.current_df = Some(path.parent());
-            let read = |offset, le| iso_commands::read_binary(apdus::CLA, offset, le);
-            io.read_body(read, Some(len), apdus::MAX_READ)
+            io.select("SELECT", &apdus::select_path(path, false), path.parent())?;
+            io.read_current(Some(len))
         })
     }
 
@@ -328,30 +322,21 @@ impl CardDriver for Cps3Driver {
     fn reset_security_state(&mut self) -> Result<(), CardError> {
         self.link.run(Replay::Allowed, |io| {
             let cmd = io.with_case4_le(apdus::select_root_by_name());
-            let r = io.send(&cmd)?;
-            if !r.is_success() {
-                io.st.current_df = None;
-                return Err(CardError::from_status("SELECT root AID", r.sw));
-            }
-            io.st.current_df = Some(FilePath::mf());
-            Ok(())
+            io.select("SELECT root AID", &cmd, FilePath::mf()).map(drop)
         })
     }
 
     fn pin_verify_template(&self, kind: PinKind) -> Option<Vec<u8>> {
         self.require_pin().ok()?;
-        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
-        iso_commands::verify(apdus::CLA, Cps3::pin_reference(kind), &blank)
-            .to_bytes()
-            .ok()
-            .map(|b| b.to_vec())
+        verify_template::<Cps3>(kind)
     }
 
+    /// `00 24 00 01 10 <old> <new>` (§5.3).
     fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
         self.require_pin().ok()?;
-        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
-        let cmd = apdus::change_reference_data(Cps3::pin_reference(PinKind::User), &blank, &blank);
-        Some(PinChangeTemplate::OldAndNew(cmd.to_bytes().ok()?.to_vec()))
+        let user = Cps3::pin_reference(PinKind::User);
+        let cmd = apdus::change_reference_data(user, &BLANK_PIN_BLOCK, &BLANK_PIN_BLOCK);
+        template_bytes(&cmd).map(PinChangeTemplate::OldAndNew)
     }
 
     fn key_role(&self, key: KeyRef) -> Option<KeyRole> {

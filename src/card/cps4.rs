@@ -16,10 +16,10 @@ mod apdus;
 use super::detect::{CardKind, Generation};
 use super::driver::CardDriver;
 use super::driver_core::{
-    common_card_driver_methods, require_digest_len, signature, signature_key_digest, Dialect, State,
+    common_card_driver_methods, require_digest_len, signature, signature_key_digest,
+    template_bytes, verify_template, Dialect, State, BLANK_PIN_BLOCK,
 };
 use super::hash::{HashAlg, MessageHasher};
-use super::iso_commands;
 use super::link::{Io, Link, Replay};
 use super::path::FilePath;
 use super::pin::Pin;
@@ -296,9 +296,7 @@ impl CardDriver for Cps4Driver {
     fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
         self.link.run(Replay::Allowed, |io| {
             let info = io.select_ef(path)?;
-            let len = info.size.map_or(len, |s| s.min(len));
-            let read = |offset, le| iso_commands::read_binary(apdus::CLA, offset, le);
-            io.read_body(read, Some(len), apdus::MAX_READ)
+            io.read_current(Some(info.size.map_or(len, |s| s.min(len))))
         })
     }
 
@@ -315,25 +313,15 @@ impl CardDriver for Cps4Driver {
     /// On logical channel 1: the caller opens it first (a PIN status query) before the
     /// reader sends this.
     fn pin_verify_template(&self, kind: PinKind) -> Option<Vec<u8>> {
-        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
-        iso_commands::verify(apdus::CLA, Cps4::pin_reference(kind), &blank)
-            .to_bytes()
-            .ok()
-            .map(|b| b.to_vec())
+        verify_template::<Cps4>(kind)
     }
 
+    /// VERIFY of the old PIN, then `01 24 01 81 08 <new>` (§6.2).
     fn pin_change_templates(&self) -> Option<PinChangeTemplate> {
-        let blank = [super::pin::PAD_CHAR; super::pin::STORED_LENGTH];
         let user = Cps4::pin_reference(PinKind::User);
         Some(PinChangeTemplate::VerifyThenNew {
-            verify: iso_commands::verify(apdus::CLA, user, &blank)
-                .to_bytes()
-                .ok()?
-                .to_vec(),
-            change: apdus::change_new_only(user, &blank)
-                .to_bytes()
-                .ok()?
-                .to_vec(),
+            verify: verify_template::<Cps4>(PinKind::User)?,
+            change: template_bytes(&apdus::change_new_only(user, &BLANK_PIN_BLOCK))?,
         })
     }
 

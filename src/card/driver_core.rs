@@ -13,7 +13,7 @@ use super::hash::HashAlg;
 use super::iso_commands;
 use super::link::{CardState, Io, Link, Replay};
 use super::path::FilePath;
-use super::pin::Pin;
+use super::pin::{Pin, PAD_CHAR, STORED_LENGTH};
 use super::rsa_pad::digest_from_pkcs1_input;
 use super::types::{KeyRef, PinKind, PinState, PinStatus};
 use super::CardError;
@@ -111,26 +111,33 @@ impl<D: Dialect> Io<'_, State<D>> {
         ok_or_refused(op, r)
     }
 
-    /// Makes a DF current (no FCP/FCI needed).
-    pub fn select_df(&mut self, df: &FilePath) -> Result<(), CardError> {
-        let r = D::send(self, &D::select_df(df))?;
+    /// Sends a SELECT (`op` names it in errors): on success `current` is the current DF, on
+    /// a refusal the current DF is unknown.
+    pub fn select(
+        &mut self,
+        op: &'static str,
+        cmd: &Command,
+        current: FilePath,
+    ) -> Result<Response, CardError> {
+        let r = D::send(self, cmd)?;
         if !r.is_success() {
             self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
+            return Err(CardError::from_status(op, r.sw));
         }
-        self.st.current_df = Some(df.clone());
-        Ok(())
+        self.st.current_df = Some(current);
+        Ok(r)
+    }
+
+    /// Makes a DF current (no FCP/FCI needed).
+    pub fn select_df(&mut self, df: &FilePath) -> Result<(), CardError> {
+        self.select("SELECT", &D::select_df(df), df.clone())
+            .map(drop)
     }
 
     /// Selects an EF and returns what its FCP/FCI says (the size).
     pub fn select_ef(&mut self, path: &FilePath) -> Result<FileInfo, CardError> {
         let cmd = self.with_case4_le(D::select_ef(path));
-        let r = D::send(self, &cmd)?;
-        if !r.is_success() {
-            self.st.current_df = None;
-            return Err(CardError::from_status("SELECT", r.sw));
-        }
-        self.st.current_df = Some(path.parent());
+        let r = self.select("SELECT", &cmd, path.parent())?;
         parse_fcp(r.data()).ok_or(CardError::BadAnswer(D::NO_FILE_INFO))
     }
 
@@ -141,12 +148,18 @@ impl<D: Dialect> Io<'_, State<D>> {
             .ok_or(CardError::BadAnswer(D::NO_FILE_SIZE))
     }
 
-    /// The whole content of an EF. READ BINARY goes straight to the card: the SELECT just
-    /// sent through [`Dialect::send`] left it ready (CPS4: channel open).
+    /// The whole content of an EF.
     pub fn read_ef(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError> {
         let info = self.select_ef(path)?;
+        self.read_current(info.size)
+    }
+
+    /// The current EF from offset 0: `size` bytes, or until the card says it ended. READ
+    /// BINARY goes straight to the card: the SELECT just sent through [`Dialect::send`] left
+    /// it ready (CPS4: channel open).
+    pub fn read_current(&mut self, size: Option<usize>) -> Result<Vec<u8>, CardError> {
         let read = |offset, le| iso_commands::read_binary(D::CLA, offset, le);
-        self.read_body(read, info.size, D::MAX_READ)
+        self.read_body(read, size, D::MAX_READ)
     }
 
     /// The PIN or PUK state from a VERIFY without data (CPS3.md §5.2, CPS4.md §6.2).
@@ -357,6 +370,24 @@ macro_rules! common_card_driver_methods {
     };
 }
 pub(crate) use common_card_driver_methods;
+
+/// The VERIFY a pinpad reader completes with the digits it reads: an `FF`-filled block of
+/// the stored length (CPS3.md §5.2, CPS4.md §6.2).
+pub(crate) fn verify_template<D: Dialect>(kind: PinKind) -> Option<Vec<u8>> {
+    template_bytes(&iso_commands::verify(
+        D::CLA,
+        D::pin_reference(kind),
+        &BLANK_PIN_BLOCK,
+    ))
+}
+
+/// A PIN block placeholder for pinpad templates.
+pub(crate) const BLANK_PIN_BLOCK: [u8; STORED_LENGTH] = [PAD_CHAR; STORED_LENGTH];
+
+/// The bytes of a pinpad template (no secret in it: blank PIN blocks only).
+pub(crate) fn template_bytes(cmd: &Command) -> Option<Vec<u8>> {
+    cmd.to_bytes().ok().map(|b| b.to_vec())
+}
 
 /// The signature in an answer, which must be as long as the modulus.
 pub(crate) fn signature(r: Response, modulus_bytes: usize) -> Result<Vec<u8>, CardError> {
