@@ -99,7 +99,7 @@ pub enum PinSource<'a> {
     Pinpad,
 }
 
-impl PinSource<'static> {
+impl PinSource<'_> {
     /// A user PIN given by the caller; its format (4 digits) is checked now.
     pub fn given(code: &str) -> Result<Self, TokenError> {
         Ok(PinSource::Given(Pin::user(code)?))

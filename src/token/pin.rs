@@ -136,6 +136,12 @@ impl Token {
         self.pins.get(kind)
     }
 
+    /// Forgets the cached PIN and PUK state (the caller saw a card event, e.g. a PC/SC reset
+    /// notice): the next status is read from the card.
+    pub fn forget_pin_status(&mut self) {
+        self.pins.forget_all();
+    }
+
     /// True when the user PIN is verified, as last known (no APDU).
     pub fn is_logged_in(&self) -> bool {
         self.user_pin_kind_status().is_some_and(|s| s.is_verified())
