@@ -2,9 +2,11 @@
 //! card generation says its own way (CLA, SELECT form, where EF.SN.ICC is, how a command
 //! reaches the card). Here: the driver state, SELECT of EFs and DFs with the size from the
 //! FCP/FCI ([`super::fcp`]), whole transparent EFs ([`super::ef_io`]), the binding, the PIN
-//! state from an empty VERIFY and VERIFY itself, GET CHALLENGE, and key operations run with
-//! the application DF current. What is left in `cps3.rs` and `cps4.rs` is each card's own:
-//! MSE/PSO sequences, PIN changes, CPS2ter volet, logical channel.
+//! state from an empty VERIFY and VERIFY itself, the pinpad VERIFY template, GET CHALLENGE,
+//! and key operations run with the application DF current; the `CardDriver` methods that only
+//! delegate to these are one macro ([`common_card_driver_methods`]). What is left in
+//! `cps3.rs` and `cps4.rs` is each card's own: MSE/PSO sequences, PIN changes, CPS2ter volet,
+//! logical channel, logout.
 
 use super::binding::{bind, CardBinding, FileAccess, FileCache};
 use super::detect::CardKind;
