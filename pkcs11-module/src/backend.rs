@@ -25,6 +25,15 @@ pub trait SlotSource: Send + Sync {
     fn reader_names(&self) -> Result<Vec<String>>;
     /// Opens the reader called `name` (no card access yet).
     fn open(&self, name: &str) -> Result<Box<dyn SlotDevice>>;
+    /// Blocks up to `timeout` until a reader or a card of this source may have changed
+    /// (`C_WaitForSlotEvent`); `Ok(false)` when this source cannot wait (the module then
+    /// polls). Called without any lock held; [`SlotSource::cancel`] ends it early.
+    fn wait(&self, timeout: std::time::Duration) -> Result<bool> {
+        let _ = timeout;
+        Ok(false)
+    }
+    /// Ends a [`SlotSource::wait`] blocked in another thread (`C_Finalize`).
+    fn cancel(&self) {}
 }
 
 /// One reader (= one slot, objects.md §1).
@@ -199,6 +208,16 @@ pub enum Pin<'a> {
     ProtectedPath,
 }
 
+/// The four operations with a token key (`C_SignInit`, `C_VerifyInit`, `C_EncryptInit`,
+/// `C_DecryptInit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Sign,
+    Verify,
+    Encrypt,
+    Decrypt,
+}
+
 /// A mechanism with its parameter, checked by the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mechanism {
@@ -229,6 +248,19 @@ pub trait TokenBackend: Send {
     /// The token's objects. Called again after login and logout (`logged_in`): private objects
     /// may only be readable then. Keys must identify the same object across calls.
     fn objects(&mut self, logged_in: bool) -> Result<Vec<ObjectEntry>>;
+    /// Checks at `C_xInit` that `key` can do `operation` with `mechanism` and its parameters
+    /// (no APDU): PSS parameters that do not fit the mechanism or the key are
+    /// `CKR_MECHANISM_PARAM_INVALID` here, before any data is given.
+    fn check(&mut self, operation: Operation, key: ObjectKey, mechanism: &Mechanism) -> Result<()> {
+        let _ = (operation, key, mechanism);
+        Ok(())
+    }
+    /// Length of a [`AttributeValue::Deferred`] attribute without its value, if the backend
+    /// can tell (objects.md §5: a data object's size comes from its FCP, not from reading it).
+    fn attribute_len(&mut self, key: ObjectKey, kind: CK_ATTRIBUTE_TYPE) -> Result<Option<usize>> {
+        let _ = (key, kind);
+        Ok(None)
+    }
     /// Value of a [`AttributeValue::Deferred`] attribute.
     fn read_attribute(&mut self, key: ObjectKey, kind: CK_ATTRIBUTE_TYPE) -> Result<Vec<u8>> {
         let _ = (key, kind);

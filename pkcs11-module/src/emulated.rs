@@ -1,7 +1,8 @@
 //! The emulated reader, present only when asked for with `CPSCARD_EMULATED` (DESIGN §4):
 //! `cps3` or `cps4` for the built-in "cps" card, `cps3:<image>` / `cps4:<image>` for a card
 //! image file (created from the built-in card when absent; counters and CPS_DATA persist).
-//! Its slot description says "EMULATED" (the reader name given by `cpscard::emulator`).
+//! Its slot description says "EMULATED" (the reader name given by `cpscard::emulator`), and so
+//! does its token label.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -11,28 +12,22 @@ use cpscard::transport::Transport;
 
 use crate::backend::{CardState, SlotDescription, SlotDevice, SlotSource, TokenBackend};
 use crate::error::{Error, Result};
+use crate::token_adapter::TokenSettings;
 
 /// The variable that asks for the emulated reader.
 pub const VARIABLE: &str = "CPSCARD_EMULATED";
-
-/// Reads `CPSCARD_EMULATED`: `None` when unset or empty; an unusable value is an error (the user
-/// asked for an emulated card and must not silently get none).
-pub fn from_env() -> Result<Option<Arc<dyn SlotSource>>> {
-    match std::env::var(VARIABLE) {
-        Ok(v) if !v.trim().is_empty() => Ok(Some(Arc::new(EmulatedSource::parse(v.trim())?))),
-        _ => Ok(None),
-    }
-}
 
 /// One emulated reader with one card.
 pub struct EmulatedSource {
     card: Arc<Mutex<EmulatedCard>>,
     name: String,
+    settings: TokenSettings,
 }
 
 impl EmulatedSource {
-    /// From a `CPSCARD_EMULATED` value.
-    pub fn parse(value: &str) -> Result<Self> {
+    /// From a `CPSCARD_EMULATED` value (an unusable value is an error: the user asked for an
+    /// emulated card and must not silently get none).
+    pub fn parse(value: &str, settings: TokenSettings) -> Result<Self> {
         let (generation, image) = match value.split_once(':') {
             Some((g, path)) => (g, Some(path)),
             None => (value, None),
@@ -45,15 +40,30 @@ impl EmulatedSource {
             None => EmulatedCard::builtin(generation, "cps"),
         }
         .map_err(|e| Error::FunctionFailed(format!("{VARIABLE}={value}: {e}")))?;
-        Ok(Self::new(card))
+        Ok(Self::with_settings(card, settings))
     }
 
+    /// A reader with `card`, its token without a persistent cache.
     pub fn new(card: EmulatedCard) -> Self {
+        Self::with_settings(card, TokenSettings::default())
+    }
+
+    /// A reader with `card`; its token is labelled EMULATED whatever `settings` says.
+    pub fn with_settings(card: EmulatedCard, settings: TokenSettings) -> Self {
         let reader = EmulatedReader::new(card);
         EmulatedSource {
             name: reader.reader_name().to_string(),
             card: reader.card(),
+            settings: TokenSettings {
+                emulated: true,
+                ..settings
+            },
         }
+    }
+
+    /// The card, for tests that inject faults or count APDUs.
+    pub fn card(&self) -> Arc<Mutex<EmulatedCard>> {
+        self.card.clone()
     }
 }
 
@@ -71,6 +81,7 @@ impl SlotSource for EmulatedSource {
             name: self.name.clone(),
             insertion: 0,
             was_present: false,
+            settings: self.settings.clone(),
         }))
     }
 }
@@ -82,6 +93,7 @@ struct EmulatedSlot {
     /// Counts insertions seen (removal and reinsertion are fault-injection operations).
     insertion: u64,
     was_present: bool,
+    settings: TokenSettings,
 }
 
 impl SlotDevice for EmulatedSlot {
@@ -109,6 +121,6 @@ impl SlotDevice for EmulatedSlot {
             return Err(Error::TokenNotPresent);
         }
         let reader: Box<dyn Transport> = Box::new(EmulatedReader::from_shared(self.card.clone()));
-        crate::token_adapter::open_token(reader)
+        crate::token_adapter::open_token(reader, &self.settings)
     }
 }

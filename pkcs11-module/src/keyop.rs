@@ -8,7 +8,7 @@
 
 use cryptoki_sys::*;
 
-use crate::backend::{Mechanism, MechanismParam};
+use crate::backend::{AttributeValue, Mechanism, MechanismParam};
 use crate::error::{Error, Result};
 use crate::fns::object::object;
 use crate::fns::slot_token::mechanisms;
@@ -18,13 +18,7 @@ use crate::state;
 use crate::twocall::Room;
 
 /// The four kinds of key operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sign,
-    Verify,
-    Encrypt,
-    Decrypt,
-}
+pub use crate::backend::Operation as Kind;
 
 impl Kind {
     fn op(self, ops: &mut Operations) -> &mut Option<KeyOp> {
@@ -139,14 +133,30 @@ pub fn init(
     if o.get_bool(kind.key_usage()) != Some(true) {
         return Err(Error::KeyFunctionNotPermitted);
     }
+    // PKCS#11 3.0 §4.8 CKA_ALLOWED_MECHANISMS: a mechanism the token lists but this key cannot
+    // do (CPS4: raw RSA with the signature key) is CKR_MECHANISM_INVALID, which is also what
+    // `pkcs11-tool --test` expects for "not for this key".
+    if let Some(AttributeValue::Bytes(allowed)) = o.get(CKA_ALLOWED_MECHANISMS) {
+        let n = std::mem::size_of::<CK_MECHANISM_TYPE>();
+        let ok = allowed.chunks_exact(n).any(|c| {
+            c.try_into()
+                .map(CK_MECHANISM_TYPE::from_ne_bytes)
+                .is_ok_and(|m| m == mechanism.kind)
+        });
+        if !ok {
+            return Err(Error::MechanismInvalid);
+        }
+    }
     let out_len = match (o.get(CKA_MODULUS), o.get_ulong(CKA_MODULUS_BITS)) {
-        (Some(crate::backend::AttributeValue::Bytes(m)), _) if !m.is_empty() => m.len(),
+        (Some(AttributeValue::Bytes(m)), _) if !m.is_empty() => m.len(),
         (_, Some(bits)) if bits > 0 => {
             usize::try_from(bits.div_ceil(8)).map_err(|_| Error::KeyTypeInconsistent)?
         }
         _ => return Err(Error::KeyTypeInconsistent),
     };
     let key = o.key;
+    // The backend's own checks (parameters against the key), still without any APDU.
+    slots::session_io(h, |b| b.check(kind, key, &mechanism))?;
     state::with(|lib| {
         let op = kind.op(&mut lib.session_mut(h)?.ops);
         if op.is_some() {

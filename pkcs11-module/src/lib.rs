@@ -9,11 +9,15 @@
 //! - [`state`], [`slots`], [`session`]: global state, slots with their per-slot I/O lock,
 //!   sessions and their operations.
 //! - [`backend`]: the traits the token layer implements to appear as slots and tokens.
+//! - [`token_adapter`] (+ [`token_objects`], [`token_mechanisms`], [`token_errors`]): the
+//!   `cpscard` token behind those traits; [`pcsc_readers`] and `emulated`: the slot sources.
+//! - [`config`], [`logging`]: environment, optional TOML file, the logger.
 //! - [`template`], [`twocall`], [`keyop`], [`digest`]: attribute templates, the two-call
 //!   convention, key operations, software digests.
 
 pub mod args;
 pub mod backend;
+pub mod config;
 pub mod digest;
 #[cfg(feature = "emulator")]
 pub mod emulated;
@@ -21,6 +25,8 @@ pub mod error;
 pub mod fns;
 pub mod function_list;
 pub mod keyop;
+pub mod logging;
+pub mod pcsc_readers;
 pub mod session;
 pub mod shim;
 pub mod slots;
@@ -29,6 +35,9 @@ pub mod state;
 pub mod template;
 pub mod text;
 pub mod token_adapter;
+pub mod token_errors;
+pub mod token_mechanisms;
+pub mod token_objects;
 pub mod twocall;
 
 pub use backend::{SlotDevice, SlotSource, TokenBackend};

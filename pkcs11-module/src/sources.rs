@@ -1,13 +1,14 @@
-//! Which slot sources a `C_Initialize` starts with.
-//!
-//! By default only the emulated reader, and only when `CPSCARD_EMULATED` asks for it (DESIGN §4);
-//! the PC/SC readers plug in here when the token layer lands.
+//! Which slot sources a `C_Initialize` starts with (objects.md §1, DESIGN §4): the PC/SC
+//! readers (unless the configuration turns them off), then the emulated reader when
+//! `CPSCARD_EMULATED` (or the configuration file) asks for it.
 //! A Rust program embedding the module (and the module's own tests) can register its own.
 
 use std::sync::{Arc, Mutex};
 
 use crate::backend::SlotSource;
+use crate::config::Config;
 use crate::error::Result;
+use crate::token_adapter::TokenSettings;
 
 type Factory = Box<dyn Fn() -> Result<Vec<Arc<dyn SlotSource>>> + Send + Sync>;
 
@@ -29,22 +30,40 @@ pub fn clear_slot_sources() {
 }
 
 /// The sources for a new `C_Initialize`.
-pub(crate) fn create() -> Result<Vec<Arc<dyn SlotSource>>> {
+pub(crate) fn create(config: &Config) -> Result<Vec<Arc<dyn SlotSource>>> {
     let f = FACTORY.lock()?;
     match f.as_ref() {
         Some(factory) => factory(),
-        None => builtin(),
+        None => builtin(config),
     }
 }
 
-/// Built-in sources: the emulated reader when `CPSCARD_EMULATED` asks for it. (PC/SC readers
-/// join here once the token layer can recognise their cards.)
-fn builtin() -> Result<Vec<Arc<dyn SlotSource>>> {
-    #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
+/// What the configuration says about tokens.
+pub fn token_settings(config: &Config) -> TokenSettings {
+    TokenSettings {
+        cache: config.cache.clone(),
+        pinentry: config.pinentry.clone(),
+        emulated: false,
+    }
+}
+
+fn builtin(config: &Config) -> Result<Vec<Arc<dyn SlotSource>>> {
+    let settings = token_settings(config);
     let mut sources: Vec<Arc<dyn SlotSource>> = Vec::new();
+    if config.pcsc {
+        sources.push(crate::pcsc_readers::PcscSource::new(settings.clone()));
+    }
     #[cfg(feature = "emulator")]
-    if let Some(s) = crate::emulated::from_env()? {
-        sources.push(s);
+    if let Some(value) = &config.emulated {
+        sources.push(Arc::new(crate::emulated::EmulatedSource::parse(
+            value, settings,
+        )?));
+    }
+    #[cfg(not(feature = "emulator"))]
+    if config.emulated.is_some() {
+        return Err(crate::error::Error::FunctionFailed(
+            "CPSCARD_EMULATED: this build has no emulator".into(),
+        ));
     }
     Ok(sources)
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// (`CKR_ATTRIBUTE_TYPE_INVALID`); NULL `pValue` → the length; big enough → the value and its
 /// length; too small → `CK_UNAVAILABLE_INFORMATION` (`CKR_BUFFER_TOO_SMALL`). Every entry is
 /// processed whatever the others give. `read` fetches deferred values (card I/O); a size query
-/// of a deferred value with a known length reads nothing.
+/// of a deferred value reads nothing when its length is known or `size` can tell it.
 ///
 /// # Safety
 /// Each entry's `pValue` is NULL or points to `ulValueLen` writable bytes.
@@ -20,6 +20,7 @@ pub unsafe fn get_values(
     object: &ObjectEntry,
     template: &mut [CK_ATTRIBUTE],
     mut read: impl FnMut(CK_ATTRIBUTE_TYPE) -> Result<Vec<u8>>,
+    mut size: impl FnMut(CK_ATTRIBUTE_TYPE) -> Result<Option<usize>>,
 ) -> Result<()> {
     let (mut sensitive, mut invalid, mut small) = (false, false, false);
     for entry in template.iter_mut() {
@@ -38,6 +39,18 @@ pub unsafe fn get_values(
             Some(AttributeValue::Deferred { len: Some(len) }) if entry.pValue.is_null() => {
                 entry.ulValueLen = ulong(*len);
                 continue;
+            }
+            Some(AttributeValue::Deferred { len: None }) if entry.pValue.is_null() => {
+                match size(entry.type_)? {
+                    Some(len) => {
+                        entry.ulValueLen = ulong(len);
+                        continue;
+                    }
+                    None => {
+                        fetched = read(entry.type_)?;
+                        &fetched
+                    }
+                }
             }
             Some(AttributeValue::Deferred { .. }) => {
                 fetched = read(entry.type_)?;
@@ -157,7 +170,7 @@ mod tests {
             attr(0x7fff_0000, &mut []),
             attr(CKA_CLASS, &mut small),
         ];
-        let r = unsafe { get_values(&o, &mut t, |_| panic!("no read")) };
+        let r = unsafe { get_values(&o, &mut t, |_| panic!("no read"), |_| panic!("no size")) };
         assert_eq!(r, Err(Error::AttributeSensitive));
         assert_eq!(&label, b"CPS_DATA");
         assert_eq!(t[0].ulValueLen, 8);
@@ -175,12 +188,12 @@ mod tests {
             attr(0x7fff_0000, &mut []),
             attr(CKA_CLASS, &mut small),
         ];
-        let r = unsafe { get_values(&o, &mut t, |_| panic!("no read")) };
+        let r = unsafe { get_values(&o, &mut t, |_| panic!("no read"), |_| panic!("no size")) };
         assert_eq!(r, Err(Error::AttributeTypeInvalid));
         assert_eq!(t[0].ulValueLen, 8);
         let mut t = [attr(CKA_CLASS, &mut small)];
         assert_eq!(
-            unsafe { get_values(&o, &mut t, |_| unreachable!()) },
+            unsafe { get_values(&o, &mut t, |_| unreachable!(), |_| unreachable!()) },
             Err(Error::BufferTooSmall)
         );
     }
@@ -189,20 +202,64 @@ mod tests {
     fn deferred_size_query_does_not_read_but_the_value_does() {
         let o = object();
         let mut t = [attr(CKA_VALUE, &mut [])];
-        unsafe { get_values(&o, &mut t, |_| panic!("size query must not read")) }.unwrap();
+        unsafe {
+            get_values(
+                &o,
+                &mut t,
+                |_| panic!("size query must not read"),
+                |_| panic!("known length"),
+            )
+        }
+        .unwrap();
         assert_eq!(t[0].ulValueLen, 3);
         let mut buf = [0u8; 3];
         let mut t = [attr(CKA_VALUE, &mut buf)];
         let mut reads = 0;
         unsafe {
-            get_values(&o, &mut t, |k| {
-                reads += 1;
-                assert_eq!(k, CKA_VALUE);
-                Ok(vec![7, 8, 9])
-            })
+            get_values(
+                &o,
+                &mut t,
+                |k| {
+                    reads += 1;
+                    assert_eq!(k, CKA_VALUE);
+                    Ok(vec![7, 8, 9])
+                },
+                |_| unreachable!(),
+            )
         }
         .unwrap();
         assert_eq!((reads, buf), (1, [7, 8, 9]));
+    }
+
+    #[test]
+    fn deferred_size_query_asks_the_size_before_reading() {
+        let mut o = object();
+        o.attributes[3] = Attribute::deferred(CKA_VALUE, None);
+        let mut t = [attr(CKA_VALUE, &mut [])];
+        unsafe {
+            get_values(
+                &o,
+                &mut t,
+                |_| panic!("size known: no read"),
+                |_| Ok(Some(5)),
+            )
+        }
+        .unwrap();
+        assert_eq!(t[0].ulValueLen, 5);
+        let mut reads = 0;
+        unsafe {
+            get_values(
+                &o,
+                &mut t,
+                |_| {
+                    reads += 1;
+                    Ok(vec![1, 2])
+                },
+                |_| Ok(None),
+            )
+        }
+        .unwrap();
+        assert_eq!((reads, t[0].ulValueLen), (1, 2));
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::ffi::c_void;
 use cryptoki_sys::*;
 
 use crate::args;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::function_list::{self, Version};
 use crate::shim::{ensure, pkcs11_fn};
 use crate::state::{self, InitOptions};
-use crate::{slots, sources, text, twocall};
+use crate::{logging, slots, sources, text, twocall};
 
 /// The vendor's marker of a Windows logon process in `pReserved` (objects.md §9).
 const WINLOGON: &[u8] = b"winlogonDecrypt\0";
@@ -59,10 +60,23 @@ unsafe fn is_winlogon(p: *const u8) -> bool {
     WINLOGON.iter().enumerate().all(|(i, c)| *p.add(i) == *c)
 }
 
-/// `C_Initialize` once the arguments are checked: state, slot sources, first reader scan (not
-/// reported as slot events).
+/// `C_Initialize` once the arguments are checked: configuration and logger, state, slot
+/// sources, first reader scan (not reported as slot events). An unusable configuration fails
+/// (`CKR_FUNCTION_FAILED`, said on the log) rather than run with what the user did not ask for.
 pub fn initialize(options: InitOptions) -> Result<()> {
-    state::initialize(options, sources::create)?;
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            logging::configure(&Config::default());
+            log::error!("C_Initialize: {e}");
+            return Err(Error::FunctionFailed(e.to_string()));
+        }
+    };
+    logging::configure(&config);
+    if let Some(file) = &config.file {
+        log::info!("configuration from {}", file.display());
+    }
+    state::initialize(options, || sources::create(&config))?;
     if let Err(e) = slots::scan(false) {
         log::debug!("initial reader scan: {e}");
     }
@@ -79,6 +93,9 @@ pub fn initialize(options: InitOptions) -> Result<()> {
 /// lock is released) and cancels a blocked `C_WaitForSlotEvent`.
 pub fn finalize() -> Result<()> {
     let lib = state::finalize()?;
+    for source in &lib.sources {
+        source.cancel();
+    }
     for slot in lib.slots.values() {
         if let slots::TokenSlot::Present(t) = &slot.token {
             if t.login.is_some() {

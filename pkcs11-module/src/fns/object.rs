@@ -150,7 +150,12 @@ pkcs11_fn! {
         let t = args::slice_mut(p_template, ul_count, "pTemplate is NULL")?;
         let (list, i) = object(h_session, h_object)?;
         let key = list[i].key;
-        template::get_values(&list[i], t, |kind| slots::session_io(h_session, |b| b.read_attribute(key, kind)))
+        template::get_values(
+            &list[i],
+            t,
+            |kind| slots::session_io(h_session, |b| b.read_attribute(key, kind)),
+            |kind| slots::session_io(h_session, |b| b.attribute_len(key, kind)),
+        )
     }
 
     /// PKCS#11 3.0 §5.7.6.

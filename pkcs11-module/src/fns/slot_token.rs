@@ -137,7 +137,7 @@ pub fn mechanisms(id: CK_SLOT_ID) -> Result<Vec<MechanismDescription>> {
 /// `CKF_LIBRARY_CANT_CREATE_OS_THREADS` is always honoured) until an event, `CKF_DONT_BLOCK`
 /// (`CKR_NO_EVENT`) or `C_Finalize` (`CKR_CRYPTOKI_NOT_INITIALIZED`).
 pub fn wait_for_slot_event(dont_block: bool) -> Result<CK_SLOT_ID> {
-    let epoch = state::with(|lib| Ok(lib.epoch))?;
+    let (epoch, sources) = state::with(|lib| Ok((lib.epoch, lib.sources.clone())))?;
     loop {
         poll_slots();
         if let Some(id) = state::wait_event(epoch, None)? {
@@ -146,8 +146,25 @@ pub fn wait_for_slot_event(dont_block: bool) -> Result<CK_SLOT_ID> {
         if dont_block {
             return Err(Error::NoEvent);
         }
-        if let Some(id) = state::wait_event(epoch, Some(POLL))? {
-            return Ok(id);
+        // Block where a source can (PC/SC status changes), else on the module's own events;
+        // at most POLL, so that every source is looked at again.
+        let mut waited = false;
+        for source in &sources {
+            match source.wait(POLL) {
+                Ok(true) => {
+                    waited = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => log::debug!("slot event wait: {e}"),
+            }
+        }
+        if !waited {
+            if let Some(id) = state::wait_event(epoch, Some(POLL))? {
+                return Ok(id);
+            }
+        } else {
+            state::with(|_| Ok(()))?;
         }
     }
 }
