@@ -1,5 +1,5 @@
 //! The built module with `CPSCARD_EMULATED` set (DESIGN §4): an emulated reader appears, says
-//! "EMULATED", and its card is not shown as a token until the token layer recognises it.
+//! "EMULATED" in its slot description and in its token label, and holds a CPS token.
 
 #![cfg(feature = "emulator")]
 
@@ -7,11 +7,18 @@ mod common;
 
 use std::ptr::null_mut;
 
-use common::{rv, serial, text, Module};
+use common::{serial, text, EmulatedCard, Module};
 use cryptoki_sys::*;
 
 fn init_with(m: &Module, value: &str) -> CK_RV {
     std::env::set_var("CPSCARD_EMULATED", value);
+    let r = m.initialize();
+    std::env::remove_var("CPSCARD_EMULATED");
+    r
+}
+
+fn init_card(m: &Module, card: &EmulatedCard) -> CK_RV {
+    card.select();
     let r = m.initialize();
     std::env::remove_var("CPSCARD_EMULATED");
     r
@@ -37,7 +44,8 @@ fn emulated_reader_appears_only_when_asked() {
     let m = Module::load();
     let _g = serial(&m);
     for generation in ["cps3", "cps4"] {
-        assert_eq!(init_with(&m, generation), CKR_OK);
+        let card = EmulatedCard::new(generation, "appears");
+        assert_eq!(init_card(&m, &card), CKR_OK);
         let all = slots(&m, false);
         assert_eq!(all.len(), 1, "{generation}: one emulated reader");
         let mut si = CK_SLOT_INFO::default();
@@ -55,17 +63,20 @@ fn emulated_reader_appears_only_when_asked() {
             si.flags & (CKF_REMOVABLE_DEVICE | CKF_HW_SLOT),
             CKF_REMOVABLE_DEVICE | CKF_HW_SLOT
         );
-        // No token layer yet: the card is not recognised, so no token is shown.
-        assert_eq!(si.flags & CKF_TOKEN_PRESENT, 0);
-        assert!(slots(&m, true).is_empty());
+        // The emulated card is a CPS card: a token, whose label says EMULATED too.
+        assert_eq!(si.flags & CKF_TOKEN_PRESENT, CKF_TOKEN_PRESENT);
+        assert_eq!(slots(&m, true), all);
         let mut ti = CK_TOKEN_INFO::default();
-        let r = unsafe { (m.f.C_GetTokenInfo.unwrap())(all[0], &mut ti) };
-        assert_eq!(r, CKR_TOKEN_NOT_RECOGNIZED, "{}", rv(r));
-        let mut h = 0;
-        let r = unsafe {
-            (m.f.C_OpenSession.unwrap())(all[0], CKF_SERIAL_SESSION, null_mut(), None, &mut h)
-        };
-        assert_eq!(r, CKR_TOKEN_NOT_RECOGNIZED, "{}", rv(r));
+        assert_eq!(
+            unsafe { (m.f.C_GetTokenInfo.unwrap())(all[0], &mut ti) },
+            CKR_OK
+        );
+        let label = text(&ti.label);
+        assert!(label.contains("EMULATED"), "{label}");
+        assert!(
+            label.contains(&generation.to_uppercase()),
+            "ANS tests key on CPS3/CPS4 in the label: {label}"
+        );
         assert_eq!(m.finalize(), CKR_OK);
     }
     // Unset: no slot.
@@ -95,13 +106,10 @@ fn a_bad_request_fails_initialize() {
 fn an_image_file_is_created_from_the_builtin_card() {
     let m = Module::load();
     let _g = serial(&m);
-    let dir = std::env::temp_dir().join(format!("cps-pkcs11-emulated-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let image = dir.join("card.json");
-    let _ = std::fs::remove_file(&image);
-    assert_eq!(init_with(&m, &format!("cps4:{}", image.display())), CKR_OK);
-    assert!(image.exists(), "image saved at {}", image.display());
+    let card = EmulatedCard::new("cps4", "image");
+    assert!(!card.image().exists());
+    assert_eq!(init_card(&m, &card), CKR_OK);
+    assert!(card.image().exists(), "image saved at {}", card.image().display());
     assert_eq!(slots(&m, false).len(), 1);
     assert_eq!(m.finalize(), CKR_OK);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

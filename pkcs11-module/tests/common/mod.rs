@@ -79,14 +79,97 @@ impl Module {
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Variables of the module's configuration a test must not inherit from the caller.
+const CONFIG_VARIABLES: [&str; 12] = [
+    "CPSCARD_EMULATED",
+    "CPSCARD_CONFIG",
+    "CPSCARD_PINENTRY",
+    "CPSCARD_LOG",
+    "CPSCARD_LOG_FILE",
+    "CPSCARD_CACHE_DIR",
+    "CPSCARD_NO_CACHE",
+    "CPS3_PKCS11_TRACES",
+    "CPS3_PCS11_TRACES",
+    "CPS3_DEBUG",
+    "XDG_CONFIG_HOME",
+    "CPSCARD_PCSC",
+];
+
 /// The module's state is per process: tests that initialize it run one at a time, and start
-/// from a finalized library without `CPSCARD_EMULATED`.
+/// from a finalized library without `CPSCARD_EMULATED`, without PC/SC readers (a reader on the
+/// test machine must not change what the tests see), without a cache or a configuration file.
 pub fn serial(m: &Module) -> MutexGuard<'static, ()> {
     let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let _ = m.finalize();
-    // Tests that want the emulated reader set it themselves.
-    std::env::remove_var("CPSCARD_EMULATED");
+    isolate();
     g
+}
+
+/// Clears the configuration variables (see [`serial`]); no PC/SC, no cache, no config file.
+pub fn isolate() {
+    for v in CONFIG_VARIABLES {
+        std::env::remove_var(v);
+    }
+    std::env::set_var("CPSCARD_PCSC", "0");
+    std::env::set_var("CPSCARD_NO_CACHE", "1");
+    // No user configuration file either.
+    std::env::set_var("XDG_CONFIG_HOME", "/nonexistent-cpscard-test-config");
+}
+
+/// An emulated card of its own for one test: its image (PIN counters, CPS_DATA) and the
+/// token layer's cache live in a fresh temporary directory, removed at the end.
+pub struct EmulatedCard {
+    pub dir: PathBuf,
+    pub generation: &'static str,
+}
+
+impl EmulatedCard {
+    /// A fresh `cps3` or `cps4` card, asked for through `CPSCARD_EMULATED=<gen>:<image>` (and
+    /// `CPSCARD_CACHE_DIR`) for the next `C_Initialize`.
+    pub fn new(generation: &'static str, test: &str) -> EmulatedCard {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "cps-pkcs11-{test}-{generation}-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let card = EmulatedCard { dir, generation };
+        card.select();
+        card
+    }
+
+    /// The image file.
+    pub fn image(&self) -> PathBuf {
+        self.dir.join("card.json")
+    }
+
+    /// Points the variables at this card (again, after another test step changed them).
+    pub fn select(&self) {
+        std::env::set_var(
+            "CPSCARD_EMULATED",
+            format!("{}:{}", self.generation, self.image().display()),
+        );
+        std::env::remove_var("CPSCARD_NO_CACHE");
+        std::env::set_var("CPSCARD_CACHE_DIR", self.dir.join("cache"));
+    }
+
+    /// The fixture certificate of the card (`sign` or `auth`), DER.
+    pub fn fixture_certificate(&self, which: &str) -> Vec<u8> {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/cards")
+            .join(self.generation)
+            .join("cps")
+            .join(format!("{which}.der"));
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+}
+
+impl Drop for EmulatedCard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A blank-padded PKCS#11 text field as a string (trailing blanks removed).

@@ -1,0 +1,43 @@
+# Shared by the PKCS#11 e2e scripts (source it after lib.sh): run pkcs11-tool on our module and
+# turn its listings into the form kept in fixtures/expected/.
+#
+# normalise_objects < `pkcs11-tool -O` output: one line per object field that must match the
+# vendor's module (cryptolib-reference.md): object type, label, CKA_ID, subject, data-object
+# application and flags. Left out, as legitimately different: object handles ("Data object 12"),
+# warnings, the usage of the signature certificate's public key (the vendor sets CKA_ENCRYPT and
+# refuses C_Encrypt by label; ours says CKA_ENCRYPT FALSE, objects.md §6), app_id (the vendor's
+# CKA_OBJECT_ID is not DER, objects.md §5), certificate serials, allowed mechanisms, access flags.
+
+MODULE=${MODULE:-${CARGO_TARGET_DIR:-$E2E_ROOT/target}/debug/libcps_pkcs11.so}
+EXPECTED="$E2E_ROOT/fixtures/expected"
+
+build_module() {
+  if [ -z "${CPSCARD_E2E_NO_BUILD:-}" ]; then
+    (cd "$E2E_ROOT" && cargo build -q -p cps-pkcs11)
+  fi
+  [ -r "$MODULE" ] || { echo "FAIL - no module at $MODULE" >&2; exit 1; }
+}
+
+normalise_objects() {
+  sed -n -E \
+    -e 's/^(Certificate Object|Public Key Object|Private Key Object)(;.*)?$/\1\2/p' \
+    -e 's/^Data object [0-9]+$/Data object/p' \
+    -e 's/^  (label|ID|subject|application|flags): +(.*)$/  \1: \2/p' \
+  | sed -E 's/ +$//'
+}
+
+# normalise_mechanisms < `pkcs11-tool -M` output: the mechanism lines.
+normalise_mechanisms() {
+  sed -n -E 's/^  (.*[^ ]) *$/\1/p'
+}
+
+# check_listing DESCRIPTION EXPECTED_FILE ACTUAL_TEXT: exact comparison, with a diff on failure.
+check_listing() {
+  local desc=$1 file=$2 actual=$3
+  if [ ! -r "$file" ]; then fail "$desc (missing $file)" "$actual"; return; fi
+  if [ "$(cat "$file")" == "$actual" ]; then
+    pass "$desc"
+  else
+    fail "$desc" "$(diff <(cat "$file") <(printf '%s\n' "$actual") || true)"
+  fi
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# OpenSC's pkcs11-tool against our module (libcps_pkcs11.so), on both card generations, twice:
+# through the module's in-process emulated reader (CPSCARD_EMULATED) and through pcscd + vpcd +
+# `cps-tool emulate` (a reader like any other). Checks:
+#   - `pkcs11-tool --test --login --pin 1234` passes ("No errors");
+#   - `-M` lists exactly fixtures/expected/<gen>-mechanisms.txt (objects.md §6, recommended lists);
+#   - `-O` without and with login list the vendor module's objects: fixtures/expected/
+#     <gen>-objects[-login].txt, normalised as p11_listing.sh says (drop-in, cryptolib-reference.md);
+#   - APDU counts through pcscd (its --apdu log): a repeated listing in one process costs none.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/p11_listing.sh"
+require pkcs11-tool
+build_cps_tool
+build_module
+
+p11() { timeout 300 pkcs11-tool --module "$MODULE" "$@"; }
+
+run_checks() {   # run_checks GENERATION WHERE
+  local g=$1 where=$2 out
+  out=$(p11 --test --login --pin 1234 2>&1) || true
+  check_contains "$g $where: pkcs11-tool --test --login passes" "No errors" "$out"
+  out=$(p11 -M 2>&1 | normalise_mechanisms) || true
+  check_listing "$g $where: -M lists the card profile's mechanisms" "$EXPECTED/$g-mechanisms.txt" "$out"
+  out=$(p11 -O 2>&1 | normalise_objects) || true
+  check_listing "$g $where: -O lists the vendor's public objects" "$EXPECTED/$g-objects.txt" "$out"
+  out=$(p11 -O --login --pin 1234 2>&1 | normalise_objects) || true
+  check_listing "$g $where: -O --login lists the vendor's objects" "$EXPECTED/$g-objects-login.txt" "$out"
+}
+
+# 1. In-process emulated reader: no pcscd involved at all.
+for g in cps3 cps4; do
+  (
+    export CPSCARD_PCSC=0 CPSCARD_EMULATED="$g:$E2E_DIR/$g-inproc.json" CPSCARD_CACHE_DIR="$E2E_DIR/cache-inproc-$g"
+    out=$(p11 -L 2>&1) || true
+    check_contains "$g in-process: -L shows the EMULATED token" "token label        : ${g^^}" "$out"
+    check_contains "$g in-process: the slot says EMULATED" "EMULATED" "$out"
+    run_checks "$g" in-process
+    echo "$E2E_PASSED $E2E_FAILED" > "$E2E_DIR/counts-$g"
+  )
+  read -r p f < "$E2E_DIR/counts-$g"; E2E_PASSED=$p; E2E_FAILED=$f
+done
+
+# 2. Through pcscd + vpcd: the module sees a PC/SC reader with a card in it.
+apdus() { grep -c 'APDU: ' "$E2E_DIR/pcscd.log" || true; }
+start_pcscd
+for g in cps3 cps4; do
+  export CPSCARD_CACHE_DIR="$E2E_DIR/cache-pcsc-$g"
+  start_emulator --card "$g" --image "$E2E_DIR/$g-pcsc.json"
+  label=$([ "$g" = cps3 ] && echo CPS3v3-12345678 || echo CPS4-12345678)
+  before=$(apdus)
+  out=$(p11 -L 2>&1) || true
+  check_contains "$g pcscd: -L shows the card's token" "token label        : $label" "$out"
+  check_contains "$g pcscd: slot 0 is the vpcd reader" "Slot 0 (0x0): $E2E_READER" "$out"
+  log "$g pcscd: -L cold (empty cache) $(( $(apdus) - before )) APDUs"
+  before=$(apdus); p11 -L >/dev/null 2>&1 || true
+  log "$g pcscd: -L warm (cache filled) $(( $(apdus) - before )) APDUs"
+  run_checks "$g" pcscd
+  before=$(apdus); p11 -O --login --pin 1234 >/dev/null 2>&1 || true
+  log "$g pcscd: -O --login (warm) $(( $(apdus) - before )) APDUs"
+  check_stop_emulator "$g pcscd: the emulator stops cleanly"
+  wait_card absent || true
+  unset CPSCARD_CACHE_DIR
+done
