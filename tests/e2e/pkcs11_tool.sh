@@ -5,10 +5,13 @@
 #   - `pkcs11-tool --test --login --pin 1234` passes ("No errors");
 #   - `-M` lists exactly fixtures/expected/<gen>-mechanisms.txt (objects.md §6, recommended lists);
 #   - `-O` without and with login list the vendor module's objects: fixtures/expected/
-#     <gen>-objects[-login].txt, normalised as p11_listing.sh says (drop-in, cryptolib-reference.md);
-#   - APDU counts through pcscd (its --apdu log): a repeated listing in one process costs none.
+#     <gen>-objects[-login].txt, normalised as pkcs11_lib.sh says (drop-in, cryptolib-reference.md);
+#   - with CPSCARD_VENDOR_MODULE=/path/libcps3_pkcs11_lux.so (local runs only: the vendor's module
+#     is never in the repository or in CI), the vendor's own listings of the same emulated card
+#     are compared with the same expected files, which keeps them honest;
+#   - APDU counts through pcscd (its --apdu log) are printed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/p11_listing.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/pkcs11_lib.sh"
 require pkcs11-tool
 build_cps_tool
 build_module
@@ -57,6 +60,17 @@ for g in cps3 cps4; do
   run_checks "$g" pcscd
   before=$(apdus); p11 -O --login --pin 1234 >/dev/null 2>&1 || true
   log "$g pcscd: -O --login (warm) $(( $(apdus) - before )) APDUs"
+  if [ -n "${CPSCARD_VENDOR_MODULE:-}" ]; then
+    # Its cache is keyed by the card serial only: emptied so that it reads this image.
+    vendor_cache=/etc/opt/santesocial/CPS/cache
+    mkdir -p "$vendor_cache" && find "$vendor_cache" -mindepth 1 -delete
+    v() { timeout 300 pkcs11-tool --module "$CPSCARD_VENDOR_MODULE" "$@"; }
+    out=$(v -O 2>&1 | normalise_objects) || true
+    check_listing "$g pcscd: the vendor's -O is the expected listing" "$EXPECTED/$g-objects.txt" "$out"
+    out=$(v -O --login --pin 1234 2>&1 | normalise_objects) || true
+    check_listing "$g pcscd: the vendor's -O --login is the expected listing" "$EXPECTED/$g-objects-login.txt" "$out"
+    find "$vendor_cache" -mindepth 1 -delete
+  fi
   check_stop_emulator "$g pcscd: the emulator stops cleanly"
   wait_card absent || true
   unset CPSCARD_CACHE_DIR

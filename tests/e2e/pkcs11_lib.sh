@@ -1,5 +1,10 @@
-# Shared by the PKCS#11 e2e scripts (source it after lib.sh): run pkcs11-tool on our module and
-# turn its listings into the form kept in fixtures/expected/.
+# Shared by the PKCS#11 e2e scripts (source it after lib.sh): build our module and turn
+# pkcs11-tool listings into the form kept in fixtures/expected/. Run by itself it does nothing
+# (scripts/test runs every tests/e2e/*.sh).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  echo "pkcs11_lib.sh: sourced by pkcs11_tool.sh and nss_modutil.sh, nothing to run"
+  exit 0
+fi
 #
 # normalise_objects < `pkcs11-tool -O` output: one line per object field that must match the
 # vendor's module (cryptolib-reference.md): object type, label, CKA_ID, subject, data-object
@@ -8,11 +13,14 @@
 # refuses C_Encrypt by label; ours says CKA_ENCRYPT FALSE, objects.md §6), app_id (the vendor's
 # CKA_OBJECT_ID is not DER, objects.md §5), certificate serials, allowed mechanisms, access flags.
 
+MODULE_GIVEN=${MODULE:-}
 MODULE=${MODULE:-${CARGO_TARGET_DIR:-$E2E_ROOT/target}/debug/libcps_pkcs11.so}
 EXPECTED="$E2E_ROOT/fixtures/expected"
 
+# Builds the module unless MODULE names one (scripts/test's CPSCARD_E2E_NO_BUILD only covers
+# cps-tool: `cargo test` does not leave the .so in target/debug, and a stale one would be tested).
 build_module() {
-  if [ -z "${CPSCARD_E2E_NO_BUILD:-}" ]; then
+  if [ -z "$MODULE_GIVEN" ]; then
     (cd "$E2E_ROOT" && cargo build -q -p cps-pkcs11)
   fi
   [ -r "$MODULE" ] || { echo "FAIL - no module at $MODULE" >&2; exit 1; }
