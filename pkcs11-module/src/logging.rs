@@ -71,10 +71,10 @@ impl Log for ModuleLogger {
             return;
         }
         let line = format!(
-            "{} {}/{:?} {:<5} {}: {}\n",
+            "{} {}/{} {:<5} {}: {}\n",
             timestamp(),
             std::process::id(),
-            std::thread::current().id(),
+            thread_id(),
             record.level(),
             record.target(),
             record.args()
@@ -96,6 +96,15 @@ impl Log for ModuleLogger {
             };
         }
     }
+}
+
+/// The kernel's id of the calling thread. Not `std::thread::current()`: that registers a
+/// thread-local destructor in the caller's thread, which would run after an application has
+/// unloaded the module (dlclose after C_Finalize) and crash it.
+fn thread_id() -> u64 {
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+    u64::try_from(tid).unwrap_or(0)
 }
 
 /// UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` from the system clock.

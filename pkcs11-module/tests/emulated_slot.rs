@@ -109,7 +109,11 @@ fn an_image_file_is_created_from_the_builtin_card() {
     let card = EmulatedCard::new("cps4", "image");
     assert!(!card.image().exists());
     assert_eq!(init_card(&m, &card), CKR_OK);
-    assert!(card.image().exists(), "image saved at {}", card.image().display());
+    assert!(
+        card.image().exists(),
+        "image saved at {}",
+        card.image().display()
+    );
     assert_eq!(slots(&m, false).len(), 1);
     assert_eq!(m.finalize(), CKR_OK);
 }
