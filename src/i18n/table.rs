@@ -76,14 +76,15 @@ messages! {
     PromptNewPinAgain { en: "New PIN again: ", fr: "Confirmez le nouveau code porteur : " }
     PinentryTitle { en: "CPS card", fr: "Carte CPS" }
     PinentryLabel { en: "PIN:", fr: "Code :" }
-    PinentryDescription {
-        en: "Enter the PIN of the card {label}.\n{tries} tries left.",
-        fr: "Saisissez le code porteur de la carte {label}.\n{tries} essais restants.",
-    }
-    PinentryDescriptionLastTry {
-        en: "Enter the PIN of the card {label}.\nLAST try: a wrong PIN blocks the card.",
-        fr: "Saisissez le code porteur de la carte {label}.\nDERNIER essai : une erreur bloque la carte.",
-    }
+    /// `{serial}` is filled by the token layer (`PromptTexts::card`).
+    PinentryCard { en: "CPS card {serial}", fr: "Carte CPS {serial}" }
+    PinentryOldPin { en: "current PIN", fr: "code porteur actuel" }
+    /// `{n}` is filled by the token layer (`PromptTexts::tries_many`).
+    PinentryTriesMany { en: "{n} tries left", fr: "{n} essais restants" }
+    PinentryTriesOne { en: "last try: a wrong PIN blocks the card", fr: "dernier essai : une erreur bloque la carte" }
+    PinpadPrompt { en: "enter the PIN on the reader's keypad ({tries} tries left)", fr: "saisissez le code porteur sur le clavier du lecteur ({tries} essais restants)" }
+    ErrPinEntry { en: "PIN entry failed: {detail}", fr: "échec de la saisie du code : {detail}" }
+    ErrNoPin { en: "this card (interface) has no PIN", fr: "cette carte (interface) n'a pas de code porteur" }
 
     // ---------------------------------------------------------------- readers and cards
     ErrNoService { en: "the PC/SC service is not running", fr: "le service PC/SC n'est pas démarré" }
@@ -162,48 +163,92 @@ messages! {
     InfoSerial { en: "Serial number", fr: "Numéro de série" }
     InfoLabel { en: "Token label", fr: "Libellé du jeton" }
     InfoCardType { en: "Card type", fr: "Type de carte" }
+    InfoCardTypeCode { en: "{kind} (type code {code})", fr: "{kind} (code type {code})" }
+    InfoKindOr { en: "{a} or {b}", fr: "{a} ou {b}" }
+    InfoKindUnknown { en: "not known from the card data", fr: "inconnu d'après les données de la carte" }
     InfoHolder { en: "Holder", fr: "Porteur" }
     InfoIdNat { en: "National id", fr: "Identifiant national" }
     InfoProfession { en: "Profession", fr: "Profession" }
-    InfoSpecialty { en: "Specialty", fr: "Spécialité" }
+    InfoTitle { en: "Title", fr: "Titre" }
+    InfoPseudonym { en: "Pseudonym", fr: "Pseudonyme" }
     InfoStructure { en: "Structure", fr: "Structure" }
+    InfoValidity { en: "Valid", fr: "Validité" }
+    InfoValidityRange { en: "{from} to {to} ({days})", fr: "du {from} au {to} ({days})" }
     InfoPin { en: "PIN", fr: "Code porteur" }
     InfoPuk { en: "PUK", fr: "Code de déblocage" }
+    InfoNoPin { en: "none on this interface", fr: "aucun sur cette interface" }
     InfoMechanisms { en: "Mechanisms", fr: "Mécanismes" }
+    InfoCertificate { en: "Certificate", fr: "Certificat" }
     InfoEmulated { en: "EMULATED card with TEST keys", fr: "carte ÉMULÉE, clés de TEST" }
     CertSignature { en: "signature", fr: "signature" }
     CertAuthentication { en: "authentication", fr: "authentification" }
     CertTechnical { en: "technical", fr: "technique" }
+    CertAuthority { en: "certification authority", fr: "autorité de certification" }
     CertLine {
         en: "{role}: {label}\n  subject: {subject}\n  issuer: {issuer}\n  serial: {serial}\n  valid: {from} → {to} ({days})",
         fr: "{role} : {label}\n  sujet : {subject}\n  émetteur : {issuer}\n  numéro : {serial}\n  validité : {from} → {to} ({days})",
     }
+    CertsNone { en: "this card holds no certificate", fr: "cette carte ne contient aucun certificat" }
     DaysLeft { en: "{days} days left", fr: "encore {days} jours" }
     ExpiredDaysAgo { en: "EXPIRED {days} days ago", fr: "EXPIRÉ depuis {days} jours" }
     NotYetValid { en: "not valid before {date}", fr: "pas valide avant le {date}" }
     CertExported { en: "written {path}", fr: "écrit {path}" }
+    ErrExportDir { en: "cannot write into {path}: {detail}", fr: "écriture impossible dans {path} : {detail}" }
+    ObjectsCertificates { en: "Certificates", fr: "Certificats" }
+    ObjectsPrivateKeys { en: "Private keys", fr: "Clés privées" }
+    ObjectsPublicKeys { en: "Public keys", fr: "Clés publiques" }
+    ObjectsData { en: "Data objects", fr: "Objets de données" }
+    ObjectCertLine { en: "{label} (id {id}, {role})", fr: "{label} (id {id}, {role})" }
+    ObjectKeyLine { en: "{label} (id {id}): RSA {bits} bits, {role}, {usage}{private}", fr: "{label} (id {id}) : RSA {bits} bits, {role}, {usage}{private}" }
+    ObjectPublicKeyLine { en: "{label} (id {id}): RSA {bits} bits", fr: "{label} (id {id}) : RSA {bits} bits" }
+    ObjectUsageSign { en: "sign", fr: "signature" }
+    ObjectUsageDecrypt { en: "decrypt", fr: "déchiffrement" }
+    ObjectUsageNonRepudiation { en: "non-repudiation", fr: "non-répudiation" }
     ObjectLine { en: "{label}: {size} bytes{private}", fr: "{label} : {size} octets{private}" }
+    ObjectSizeUnknown { en: "{label}: size unknown{private}", fr: "{label} : taille inconnue{private}" }
     ObjectPrivate { en: " (needs the PIN)", fr: " (code porteur requis)" }
     ObjectModifiable { en: " (writable)", fr: " (modifiable)" }
+    ObjectsHidden {
+        en: "{n} private data objects not shown: add --login (needs the PIN)",
+        fr: "{n} objets de données privés non affichés : ajoutez --login (code porteur requis)",
+    }
 
     // ---------------------------------------------------------------- sign / verify / decrypt
-    SignWritten { en: "signature written to {path} ({bytes} bytes, {mechanism}, key {key})", fr: "signature écrite dans {path} ({bytes} octets, {mechanism}, clé {key})" }
+    SignWritten { en: "signature written to {path} ({bytes} bytes, {mechanism}, {key} key)", fr: "signature écrite dans {path} ({bytes} octets, {mechanism}, clé {key})" }
     SignNoPss {
-        en: "a CPS3 card cannot sign with RSA-PSS (PKCS#1 v1.5 only)",
-        fr: "une carte CPS3 ne sait pas signer en RSA-PSS (PKCS#1 v1.5 seulement)",
+        en: "this card ({card}) cannot sign with RSA-PSS (PKCS#1 v1.5 only); nothing was sent to it",
+        fr: "cette carte ({card}) ne sait pas signer en RSA-PSS (PKCS#1 v1.5 seulement) ; rien ne lui a été envoyé",
     }
     SignNoPssFix { en: "use --mechanism sha256-pkcs1, or a CPS4 card", fr: "utilisez --mechanism sha256-pkcs1, ou une carte CPS4" }
-    SignMechanismUnsupported { en: "the {key} key of this card cannot use {mechanism}", fr: "la clé {key} de cette carte ne sait pas faire {mechanism}" }
-    SignMechanismFix { en: "mechanisms of this card: {list}", fr: "mécanismes de cette carte : {list}" }
-    SignRawInput { en: "{mechanism} signs a DigestInfo or a hash of at most {max} bytes; {path} has {len}", fr: "{mechanism} signe un DigestInfo ou une empreinte de {max} octets au plus ; {path} en a {len}" }
+    SignMechanismUnsupported {
+        en: "the {key} key of this card cannot use {mechanism}; nothing was sent to it",
+        fr: "la clé {key} de cette carte ne sait pas faire {mechanism} ; rien ne lui a été envoyé",
+    }
+    SignMechanismFix { en: "mechanisms of this key: {list}", fr: "mécanismes de cette clé : {list}" }
+    SignPssRawLength {
+        en: "pss-raw signs a hash: {path} has {len} bytes (20, 32, 48 or 64 expected)",
+        fr: "pss-raw signe une empreinte : {path} a {len} octets (20, 32, 48 ou 64 attendus)",
+    }
+    SignRawInput {
+        en: "{mechanism} with the {key} key signs a SHA-1/SHA-256 DigestInfo or hash only; {path} is neither",
+        fr: "{mechanism} avec la clé {key} ne signe qu'un DigestInfo ou une empreinte SHA-1/SHA-256 ; {path} n'en est pas un",
+    }
     SignBadSignature { en: "the card returned a signature that does not verify; nothing was written", fr: "la carte a rendu une signature invalide ; rien n'a été écrit" }
     VerifyOk { en: "signature OK ({mechanism}, {key} certificate of the card)", fr: "signature valide ({mechanism}, certificat {key} de la carte)" }
     VerifyFailed { en: "signature does NOT verify ({mechanism}, {key} certificate of the card)", fr: "signature NON valide ({mechanism}, certificat {key} de la carte)" }
     DecryptWritten { en: "plaintext written to {path} ({bytes} bytes)", fr: "texte clair écrit dans {path} ({bytes} octets)" }
     ErrDecryptFailed { en: "the card could not decrypt this (not for this card's key, or damaged)", fr: "la carte n'a pas pu déchiffrer (pas pour la clé de cette carte, ou abîmé)" }
+    ErrDecryptLength { en: "{path} has {len} bytes; a cryptogram for this key has {max}", fr: "{path} a {len} octets ; un cryptogramme pour cette clé en a {max}" }
     ErrNoKey { en: "this card has no {key} key", fr: "cette carte n'a pas de clé {key}" }
     ErrNoCertificate { en: "this card has no {key} certificate", fr: "cette carte n'a pas de certificat {key}" }
-    ErrBadCertificate { en: "the {key} certificate of the card cannot be read: {detail}", fr: "le certificat {key} de la carte est illisible : {detail}" }
+    ErrBadCertificate { en: "a certificate of the card cannot be used: {detail}", fr: "un certificat de la carte est inutilisable : {detail}" }
+    ErrSignatureInvalid { en: "the signature is invalid", fr: "la signature est invalide" }
+    ErrDataLen { en: "input of {len} bytes is out of range for this mechanism and key (at most {max})", fr: "entrée de {len} octets hors limites pour ce mécanisme et cette clé ({max} au plus)" }
+    ErrDataInvalid { en: "this input cannot be signed with this mechanism and key", fr: "cette entrée ne peut pas être signée avec ce mécanisme et cette clé" }
+    ErrMechanismParams { en: "this key cannot use these mechanism parameters", fr: "cette clé ne sait pas utiliser ces paramètres de mécanisme" }
+    ErrKeyCannot { en: "this key cannot do that", fr: "cette clé ne sait pas faire cela" }
+    ErrReadOnly { en: "this object cannot be modified", fr: "cet objet n'est pas modifiable" }
+    ErrKeyNoCertificate { en: "the key has no certificate: its signatures could not be checked", fr: "la clé n'a pas de certificat : ses signatures ne pourraient pas être vérifiées" }
     ErrSameFile { en: "--in and --out are the same file", fr: "--in et --out désignent le même fichier" }
 
     // ---------------------------------------------------------------- doctor
@@ -378,7 +423,7 @@ messages! {
     HelpCmdEmulate { en: "serve an emulated card to pcscd through vpcd until SIGTERM/SIGINT", fr: "servir une carte émulée à pcscd via vpcd jusqu'à SIGTERM/SIGINT" }
     HelpCmdInfo { en: "card kind, generation, ATR, serial, token label, holder, PIN/PUK tries left", fr: "type de carte, génération, ATR, numéro, libellé, porteur, essais restants" }
     HelpCmdCerts { en: "list the card's certificates (and export them)", fr: "lister les certificats de la carte (et les exporter)" }
-    HelpCmdObjects { en: "list the card's data objects", fr: "lister les objets de données de la carte" }
+    HelpCmdObjects { en: "list the card's objects: certificates, keys, data objects", fr: "lister les objets de la carte : certificats, clés, objets de données" }
     HelpCmdPin { en: "PIN status, verify, change, unblock", fr: "état, vérification, changement, déblocage du code porteur" }
     HelpCmdPinStatus { en: "PIN and PUK tries left (no PIN needed, no try used)", fr: "essais restants du code porteur et du code de déblocage (sans code, sans consommer d'essai)" }
     HelpCmdPinVerify { en: "check the PIN (a wrong one uses a try)", fr: "vérifier le code porteur (une erreur consomme un essai)" }
@@ -402,11 +447,27 @@ messages! {
     HelpEmulateImage { en: "card image: loaded, or created from the built-in card; counters are saved back", fr: "image de carte : chargée, ou créée depuis la carte intégrée ; compteurs enregistrés" }
     HelpEmulateVpcd { en: "vpcd address (slot 0 of a Debian vpcd is 127.0.0.1:35963, slot 1 :35964)", fr: "adresse de vpcd (emplacement 0 d'un vpcd Debian : 127.0.0.1:35963, emplacement 1 : 35964)" }
     HelpEmulateLatency { en: "card timing (none, or realistic: delays of a real card behind a CCID reader)", fr: "temps de réponse (none, ou realistic : délais d'une vraie carte derrière un lecteur CCID)" }
-    HelpCertsExport { en: "write each certificate into this directory (sign.der/auth.der, or .pem)", fr: "écrire chaque certificat dans ce répertoire (sign.der/auth.der, ou .pem)" }
+    HelpCertsExport {
+        en: "write each certificate into this directory: auth.der, sign.der (tech.der, ca-N.der; .pem with --pem)",
+        fr: "écrire chaque certificat dans ce répertoire : auth.der, sign.der (tech.der, ca-N.der ; .pem avec --pem)",
+    }
     HelpCertsPem { en: "export PEM instead of DER", fr: "exporter en PEM plutôt qu'en DER" }
     HelpKey { en: "which key: sign (non-repudiation) or auth (authentication)", fr: "quelle clé : sign (non-répudiation) ou auth (authentification)" }
     HelpMechanism { en: "signature mechanism", fr: "mécanisme de signature" }
-    HelpIn { en: "input file (the message; for pkcs1-raw a DigestInfo or a bare hash)", fr: "fichier d'entrée (le message ; pour pkcs1-raw un DigestInfo ou une empreinte)" }
+    HelpIn {
+        en: "input file: the message (pkcs1-raw: a DigestInfo or a hash; pss-raw: a hash; raw: a block)",
+        fr: "fichier d'entrée : le message (pkcs1-raw : un DigestInfo ou une empreinte ; pss-raw : une empreinte ; raw : un bloc)",
+    }
+    HelpMechPkcs1 { en: "RSA PKCS#1 v1.5 over the {hash} of the file", fr: "RSA PKCS#1 v1.5 sur l'empreinte {hash} du fichier" }
+    HelpMechPss { en: "RSA-PSS over the {hash} of the file (MGF1-{hash}, salt = hash length)", fr: "RSA-PSS sur l'empreinte {hash} du fichier (MGF1-{hash}, sel = longueur de l'empreinte)" }
+    HelpMechPkcs1Raw { en: "RSA PKCS#1 v1.5 of the file as it is (a DigestInfo, or a bare hash)", fr: "RSA PKCS#1 v1.5 du fichier tel quel (un DigestInfo, ou une empreinte)" }
+    HelpMechPssRaw { en: "RSA-PSS of the file taken as a hash of 20, 32, 48 or 64 bytes (MGF1 same hash, salt = hash length)", fr: "RSA-PSS du fichier pris comme empreinte de 20, 32, 48 ou 64 octets (MGF1 même empreinte, sel = sa longueur)" }
+    HelpMechRaw { en: "raw RSA of the file as a block, zero-padded on the left (CPS4 authentication key)", fr: "RSA brut du fichier pris comme bloc, complété de zéros à gauche (clé d'authentification CPS4)" }
+    HelpLogin { en: "verify the PIN first, to list the private data objects too", fr: "vérifier d'abord le code porteur, pour lister aussi les objets de données privés" }
+    HelpPinentry {
+        en: "ask the PIN with this pinentry program (pinentry-gnome3, pinentry-curses...) instead of the terminal",
+        fr: "demander le code avec ce programme pinentry (pinentry-gnome3, pinentry-curses...) plutôt que dans le terminal",
+    }
     HelpOut { en: "output file", fr: "fichier de sortie" }
     HelpSignature { en: "signature file (raw bytes)", fr: "fichier de signature (octets bruts)" }
     HelpDecryptIn { en: "cryptogram file (raw RSA block, 256 bytes)", fr: "fichier du cryptogramme (bloc RSA brut, 256 octets)" }

@@ -26,6 +26,7 @@ pub fn cmd(home: &Path) -> Command {
     .env_remove("CPS_PIN")
     .env_remove("CPS_PUK")
     .env_remove("CPS_NEW_PIN")
+    .env_remove("CPS_PINENTRY")
     .env_remove("CPSCARD_MODULE");
     c
 }
@@ -147,4 +148,74 @@ pub fn image(path: &Path) -> serde_json::Value {
 
 pub fn set_image(path: &Path, v: &serde_json::Value) {
     std::fs::write(path, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+/// The emulated card options: `--emulated GEN --card HOLDER --image IMAGE`.
+pub fn card_args<'a>(generation: &'a str, holder: &'a str, image: &'a Path) -> Vec<&'a str> {
+    vec![
+        "--emulated",
+        generation,
+        "--card",
+        holder,
+        "--image",
+        image.to_str().unwrap(),
+    ]
+}
+
+/// Runs `cps-tool` with `env` added to the clean environment.
+pub fn run_env(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = cmd(home);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.args(args).output().unwrap()
+}
+
+/// Runs openssl; a missing openssl fails the test loudly.
+pub fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl is needed by this test (apt install openssl): {e}"))
+}
+
+/// The emulator counters a command wrote with `--emulated-fault stats=PATH`.
+pub fn stats(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no stats in {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// APDUs with this INS (hex, upper case) in `stats`.
+pub fn ins_count(stats: &serde_json::Value, ins: &str) -> u64 {
+    stats["by_ins"][ins].as_u64().unwrap_or(0)
+}
+
+/// VERIFY commands that carried a code (what costs a try).
+pub fn verifies_with_code(stats: &serde_json::Value) -> u64 {
+    stats["verify_with_data"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+        .unwrap_or(0)
+}
+
+/// `(pin_tries, puk_tries)` saved in a card image.
+pub fn counters(image_path: &Path) -> (u64, u64) {
+    let v = image(image_path);
+    (
+        v["counters"]["pin_tries"].as_u64().unwrap(),
+        v["counters"]["puk_tries"].as_u64().unwrap(),
+    )
+}
+
+/// Asserts the exit code, showing both outputs otherwise.
+#[track_caller]
+pub fn assert_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
 }

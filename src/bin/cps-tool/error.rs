@@ -6,6 +6,7 @@ use cpscard::card::{CardError, PinKind};
 use cpscard::emulator::EmulatorError;
 use cpscard::i18n::Msg;
 use cpscard::t;
+use cpscard::token::TokenError;
 use cpscard::transport::TransportError;
 
 /// Exit codes (stable: scripts test them).
@@ -26,7 +27,6 @@ pub mod code {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[allow(dead_code)] // BadSignature, Message: the card commands (next)
 pub enum CliError {
     /// Bad input from the user (exit 2): nothing was sent to a card. The text is localized.
     #[error("{0}")]
@@ -92,6 +92,56 @@ impl From<CardError> for CliError {
     }
 }
 
+impl From<TokenError> for CliError {
+    /// PIN errors of the token concern the user PIN unless the caller says otherwise
+    /// ([`CliError::for_pin`]); refusals made before any APDU (mechanism, key, input) are
+    /// usage errors (exit 2).
+    fn from(e: TokenError) -> Self {
+        let msg = |text: String, code: i32| CliError::Message {
+            text,
+            fix: None,
+            code,
+        };
+        match e {
+            TokenError::NotRecognized(d) => CliError::Card(CardError::NotRecognized(d)),
+            TokenError::PinFormat(_) => CliError::PinFormat(PinKind::User),
+            TokenError::PinIncorrect { tries_left: 0 } | TokenError::PinLocked => {
+                CliError::PinBlocked(PinKind::User)
+            }
+            TokenError::PinIncorrect { tries_left } => CliError::PinWrong {
+                kind: PinKind::User,
+                tries_left,
+            },
+            TokenError::CardRemoved => CliError::Transport(TransportError::CardRemoved),
+            TokenError::CardReset => CliError::Card(CardError::CardReset),
+            TokenError::Card(c) => CliError::from(c),
+            TokenError::NotLoggedIn => msg(Msg::PinNotVerified.text(), code::OTHER),
+            TokenError::NoPin => msg(Msg::ErrNoPin.text(), code::USAGE),
+            TokenError::MechanismInvalid(_) | TokenError::KeyFunctionNotPermitted(_) => {
+                msg(Msg::ErrKeyCannot.text(), code::USAGE)
+            }
+            TokenError::MechanismParamInvalid(_) => {
+                msg(Msg::ErrMechanismParams.text(), code::USAGE)
+            }
+            TokenError::DataLenRange { len, max } => {
+                CliError::Usage(t!(Msg::ErrDataLen, len = len, max = max))
+            }
+            TokenError::DataInvalid(_) => CliError::Usage(Msg::ErrDataInvalid.text()),
+            TokenError::EncryptedDataInvalid => msg(Msg::ErrDecryptFailed.text(), code::OTHER),
+            TokenError::SignatureInvalid => CliError::BadSignature(Msg::ErrSignatureInvalid.text()),
+            TokenError::CardSignatureInvalid => msg(Msg::SignBadSignature.text(), code::OTHER),
+            TokenError::ReadOnly => msg(Msg::ErrReadOnly.text(), code::USAGE),
+            TokenError::PinEntryCancelled => CliError::Transport(TransportError::Cancelled),
+            TokenError::PinEntry(detail) => msg(t!(Msg::ErrPinEntry, detail = detail), code::OTHER),
+            TokenError::BadCertificate { reason, .. } => {
+                msg(t!(Msg::ErrBadCertificate, detail = reason), code::OTHER)
+            }
+            TokenError::NoCertificate => msg(Msg::ErrKeyNoCertificate.text(), code::OTHER),
+            TokenError::ObjectNotFound => msg(Msg::ErrObjectNotFound.text(), code::OTHER),
+        }
+    }
+}
+
 impl From<EmulatorError> for CliError {
     /// An unknown generation or holder kind is bad input (exit 2); image errors are not.
     fn from(e: EmulatorError) -> Self {
@@ -115,7 +165,6 @@ impl From<ApduError> for CliError {
 
 impl CliError {
     /// Re-labels a PIN error as concerning `kind` (a failed PUK VERIFY of `pin unblock`).
-    #[allow(dead_code)] // the `pin` commands (next)
     pub fn for_pin(self, kind: PinKind) -> Self {
         match self {
             CliError::PinWrong { tries_left, .. } => CliError::PinWrong { kind, tries_left },

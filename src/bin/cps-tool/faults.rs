@@ -4,9 +4,14 @@
 //!
 //! SPEC: `remove-after=N`, `reset-after=N` (APDUs), `status-at=N:SW`, `status-for-ins=INS:SW`
 //! (hex), `corrupt-signature`, `pin-per-signature`, `latency=none|realistic`,
-//! `insert-after=MS` (the card is out, then inserted), `atr=HEX` (the reader shows this ATR).
+//! `insert-after=MS` (the card is out, then inserted), `atr=HEX` (the reader shows this ATR),
+//! and `stats=PATH`: no fault, the card's counters (APDUs, VERIFYs carrying a code, RSA
+//! operations) written as JSON to PATH when the command ends, so that a test can check that a
+//! refused input sent nothing.
 
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cpscard::emulator::{EmulatedCard, Latency};
@@ -25,6 +30,7 @@ pub enum FaultSpec {
     Latency(bool),
     InsertAfter(Duration),
     Atr(Vec<u8>),
+    Stats(PathBuf),
 }
 
 fn bad(spec: &str, detail: &str) -> String {
@@ -69,6 +75,7 @@ impl FromStr for FaultSpec {
             "atr" => FaultSpec::Atr(
                 hex::decode(value.unwrap_or_default()).map_err(|e| bad(spec, &e.to_string()))?,
             ),
+            "stats" => FaultSpec::Stats(PathBuf::from(value.unwrap_or_default())),
             _ => return Err(bad(spec, "?")),
         })
     }
@@ -97,8 +104,69 @@ impl FaultSpec {
             }),
             FaultSpec::InsertAfter(d) => *insert_after = Some(*d),
             FaultSpec::Atr(a) => *atr = Some(a.clone()),
+            FaultSpec::Stats(_) => {}
         }
     }
+}
+
+/// The card whose counters `stats=PATH` asks for.
+static WATCHED: Mutex<Option<Arc<Mutex<EmulatedCard>>>> = Mutex::new(None);
+
+/// Remembers `card` for [`write_stats`] when one of `specs` is `stats=PATH`.
+pub fn watch(specs: &[FaultSpec], card: &Arc<Mutex<EmulatedCard>>) {
+    if stats_path(specs).is_some() {
+        if let Ok(mut w) = WATCHED.lock() {
+            *w = Some(Arc::clone(card));
+        }
+    }
+}
+
+/// The PATH of `stats=PATH`, if given.
+pub fn stats_path(specs: &[FaultSpec]) -> Option<PathBuf> {
+    specs.iter().rev().find_map(|s| match s {
+        FaultSpec::Stats(p) => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// Writes the watched card's counters to `path` at the end of the command, success or not;
+/// `"opened": false` and zeros when the command never reached the card.
+pub fn write_stats(path: Option<PathBuf>) {
+    let Some(path) = path else { return };
+    let watched = WATCHED.lock().ok().and_then(|mut w| w.take());
+    let doc = match watched {
+        Some(card) => match card.lock() {
+            Ok(card) => stats_json(card.stats()),
+            Err(_) => return,
+        },
+        None => serde_json::json!({
+            "opened": false,
+            "apdus": 0,
+            "by_ins": {},
+            "verify": {},
+            "verify_with_data": {},
+            "rsa_ops": 0,
+        }),
+    };
+    if let Err(e) = std::fs::write(&path, doc.to_string()) {
+        log::error!(target: "cli", "stats {}: {e}", path.display());
+    }
+}
+
+fn stats_json(s: &cpscard::emulator::Stats) -> serde_json::Value {
+    let by_ref = |m: &std::collections::BTreeMap<u8, u64>| {
+        m.iter()
+            .map(|(k, v)| (hex::encode_upper([*k]), serde_json::Value::from(*v)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    serde_json::json!({
+        "opened": true,
+        "apdus": s.apdus,
+        "by_ins": by_ref(&s.by_ins),
+        "verify": by_ref(&s.verify),
+        "verify_with_data": by_ref(&s.verify_with_data),
+        "rsa_ops": s.rsa_ops,
+    })
 }
 
 /// A reader that shows another ATR than its card's: a non-CPS card as far as detection goes.

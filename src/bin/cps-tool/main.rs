@@ -5,20 +5,26 @@
 //! every text from the message table (`cpscard::i18n`), English or French by the locale.
 
 mod apdu;
+mod certs;
 mod completions;
+mod decrypt;
 mod doctor;
 mod emulate;
 mod error;
 mod faults;
+mod info;
 mod interrupt;
+mod objects;
 mod output;
-// The PIN sources serve the card commands (info/pin/sign), landing with the token layer.
-#[allow(dead_code)]
+mod pin;
 mod pin_source;
 mod progress;
 mod readers;
 mod register;
 mod select;
+mod sign;
+mod sign_args;
+mod token_open;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cpscard::i18n::Msg;
@@ -44,6 +50,20 @@ struct Cli {
 enum Command {
     #[command(about = Msg::HelpCmdReaders.text())]
     Readers(readers::Args),
+    #[command(about = Msg::HelpCmdInfo.text())]
+    Info(info::Args),
+    #[command(about = Msg::HelpCmdCerts.text())]
+    Certs(certs::Args),
+    #[command(about = Msg::HelpCmdObjects.text())]
+    Objects(objects::Args),
+    #[command(about = Msg::HelpCmdPin.text(), subcommand)]
+    Pin(pin::Command),
+    #[command(about = Msg::HelpCmdSign.text())]
+    Sign(sign::SignArgs),
+    #[command(about = Msg::HelpCmdVerify.text())]
+    Verify(sign::VerifyArgs),
+    #[command(about = Msg::HelpCmdDecrypt.text())]
+    Decrypt(decrypt::Args),
     #[command(about = Msg::HelpCmdDoctor.text())]
     Doctor(doctor::Args),
     #[command(about = Msg::HelpCmdApdu.text())]
@@ -68,6 +88,10 @@ impl Command {
         match self {
             Command::Readers(a) => a.out.json,
             Command::Doctor(a) => a.out.json,
+            Command::Info(a) => a.out.json,
+            Command::Certs(a) => a.out.json,
+            Command::Objects(a) => a.out.json,
+            Command::Pin(p) => p.json(),
             _ => false,
         }
     }
@@ -89,7 +113,9 @@ fn main() {
         .format_timestamp_millis()
         .init();
     let json = cli.command.json();
+    let stats = faults::stats_path(&cli.card.faults);
     let result = run(cli);
+    faults::write_stats(stats);
     if let Err(e) = result {
         if !matches!(e, CliError::DoctorProblems { .. }) {
             output::report_error(&e, json);
@@ -105,6 +131,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
     match cli.command {
         Command::Readers(args) => readers::run(&cli.card, &args),
+        Command::Info(args) => info::run(&cli.card, &args),
+        Command::Certs(args) => certs::run(&cli.card, &args),
+        Command::Objects(args) => objects::run(&cli.card, &args),
+        Command::Pin(cmd) => pin::run(&cli.card, &cmd),
+        Command::Sign(args) => sign::sign(&cli.card, &args),
+        Command::Verify(args) => sign::verify(&cli.card, &args),
+        Command::Decrypt(args) => decrypt::run(&cli.card, &args),
         Command::Doctor(args) => doctor::run(&cli.card, &args),
         Command::Apdu(args) => apdu::run(&cli.card, &args),
         Command::Emulate(args) => emulate::run(&cli.card, &args),

@@ -5,6 +5,7 @@ use cpscard::card::{detect, CardKind, Generation};
 use cpscard::i18n::Msg;
 use cpscard::t;
 use serde_json::Value;
+use std::path::Path;
 
 use crate::error::CliError;
 
@@ -32,6 +33,34 @@ pub fn report_error(e: &CliError, json: bool) {
     }
     if json {
         print_json(&e.to_json());
+    }
+}
+
+/// The content of an input file (`--in`, `--sig`); unreadable → a usage error (exit 2).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path)
+        .map_err(|e| CliError::Usage(t!(Msg::ErrFile, path = path.display(), detail = e)))
+}
+
+/// Writes an output file (`--out`), readable by its owner only: it may be a plaintext.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| CliError::Other(t!(Msg::ErrFile, path = path.display(), detail = e)))
+}
+
+/// `--in` and `--out` naming one file would lose the input: refused before anything.
+pub fn refuse_same_file(input: &Path, output: &Path) -> Result<(), CliError> {
+    match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) if a == b => Err(CliError::Usage(Msg::ErrSameFile.text())),
+        _ => Ok(()),
     }
 }
 

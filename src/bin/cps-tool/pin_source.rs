@@ -20,11 +20,21 @@ use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
-/// The files a command may take its codes from.
+/// Where a command that needs the PIN takes it from (besides `CPS_PIN` and the terminal).
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct PinArgs {
     #[arg(long, value_name = "FILE", help = Msg::HelpPinFile.text())]
     pub pin_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub pinentry: PinentryArg,
+}
+
+/// `--pinentry PROGRAM` (or `CPS_PINENTRY`): the codes are asked by a pinentry program, its
+/// texts from the message table (`token_open::prompt_texts`).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct PinentryArg {
+    #[arg(long, value_name = "PROGRAM", env = "CPS_PINENTRY", help = Msg::HelpPinentry.text())]
+    pub pinentry: Option<PathBuf>,
 }
 
 /// Which code is wanted, and how to ask for it.
@@ -96,7 +106,8 @@ pub fn from_file_or_env(wanted: Wanted, file: Option<&Path>) -> Result<Option<Pi
     }
 }
 
-/// Gets a code: file, environment, or a prompt (`prompt` is the localized question).
+/// Gets a code: file, environment, or a prompt on the terminal (`prompt` is the localized
+/// question).
 pub fn get(wanted: Wanted, file: Option<&Path>, prompt: &str) -> Result<Pin, CliError> {
     if let Some(pin) = from_file_or_env(wanted, file)? {
         return Ok(pin);

@@ -87,6 +87,7 @@ fn open_emulated(args: &CardArgs, generation: Generation) -> Result<Box<dyn Tran
         spec.apply(&mut card, &mut atr, &mut insert_after);
     }
     let shared = Arc::new(Mutex::new(card));
+    crate::faults::watch(&args.faults, &shared);
     if let Some(delay) = insert_after {
         insert_later(Arc::clone(&shared), delay);
         if !args.wait {

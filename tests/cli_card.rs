@@ -1,0 +1,297 @@
+//! `info`, `certs` and `objects` against each fixture card (cps, cpf, cpe, cpa, cde) of both
+//! generations, through the built binary with `--emulated GEN --card HOLDER --image PATH`:
+//! what they print must be what `fixtures/cards/<gen>/<card>/` holds.
+
+mod cli_common;
+
+use cli_common::*;
+use serde_json::Value;
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// `info --json` (schema-checked) and `info` show the fixture's identity.
+fn check_info(generation: &str, holder: &str) {
+    let home = TempDir::new("card-info");
+    let img = home.join("card.json");
+    let fixture = card_json(generation, holder);
+    let h = &fixture["holder"];
+    let mut args = card_args(generation, holder, &img);
+    args.extend(["info", "--json"]);
+    let o = run(home.path(), &args);
+    assert_code(&o, 0);
+    let doc = json_out(&o);
+    assert_schema("info", &doc);
+    assert_eq!(doc["emulated"], true);
+    assert_eq!(doc["card"]["generation"], generation);
+    assert_eq!(doc["card"]["serial"], fixture["serial"]);
+    assert_eq!(doc["card"]["label"], fixture["label"]);
+    let who = &doc["holder"];
+    for key in [
+        "id_nat",
+        "id_type",
+        "id",
+        "surname",
+        "given_name",
+        "profession",
+        "title",
+        "structure",
+        "structure_id",
+        "structure_id_type",
+        "pseudonym",
+    ] {
+        assert_eq!(who[key], h[key], "{generation}/{holder}: holder.{key}");
+    }
+    assert_eq!(who["type_code"], fixture["type_code"]);
+    let kind = fixture["kind"].as_str().unwrap();
+    let possible: Vec<&str> = who["card_types_possible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(possible.contains(&kind), "{kind} not in {possible:?}");
+    // CPS and CPF are told apart by the type code; CPE/CDE and CPA/CDA are not (README §1)
+    match kind {
+        "CPS" | "CPF" => assert_eq!(who["card_type"], kind),
+        _ => assert_eq!(who["card_type"], Value::Null),
+    }
+    assert_eq!(who["not_before"], fixture["not_before"]);
+    assert_eq!(who["not_after"], fixture["not_after"]);
+    assert_eq!(who["expired"], false);
+    assert_eq!(doc["pin"]["tries_left"], 3);
+    assert_eq!(doc["pin"]["state"], "not_verified");
+    assert_eq!(doc["puk"]["tries_left"], 10);
+
+    // the same facts for humans
+    let mut args = card_args(generation, holder, &img);
+    args.push("info");
+    let o = run(home.path(), &args);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for key in [
+        "id_nat",
+        "surname",
+        "given_name",
+        "profession",
+        "structure",
+        "pseudonym",
+    ] {
+        if let Some(v) = text(h, key) {
+            assert!(
+                out.contains(v),
+                "{generation}/{holder}: {key} {v:?} not in\n{out}"
+            );
+        }
+    }
+    assert!(out.contains(fixture["serial"].as_str().unwrap()), "{out}");
+    assert!(out.contains(kind), "{out}");
+    assert!(out.contains("3 of 3 tries left"), "{out}");
+    assert!(out.contains("10 of 10 tries left"), "{out}");
+    assert!(out.contains("2024-01-01 to 2029-01-01"), "{out}");
+    assert!(out.contains("EMULATED"), "{out}");
+    assert!(
+        out.contains(&generation.to_uppercase()),
+        "{generation} not in\n{out}"
+    );
+}
+
+/// `certs --export` writes the fixture's DER and PEM files byte for byte; `certs --json` lists
+/// them with their role and fingerprint.
+fn check_certs(generation: &str, holder: &str) {
+    let home = TempDir::new("card-certs");
+    let img = home.join("card.json");
+    let fixture = fixture_dir(generation, holder);
+    for (dir, pem) in [("der", false), ("pem", true)] {
+        let out = home.join(dir);
+        let mut args = card_args(generation, holder, &img);
+        args.extend(["certs", "--export", out.to_str().unwrap()]);
+        if pem {
+            args.push("--pem");
+        }
+        let o = run(home.path(), &args);
+        assert_code(&o, 0);
+        for role in ["auth", "sign"] {
+            let name = format!("{role}.{dir}");
+            let got = std::fs::read(out.join(&name)).unwrap();
+            let want = std::fs::read(fixture.join(&name)).unwrap();
+            assert!(got == want, "{generation}/{holder}: {name} differs");
+        }
+        let mut files: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, [format!("auth.{dir}"), format!("sign.{dir}")]);
+        assert!(stdout(&o).contains("written"), "{}", stdout(&o));
+    }
+    let mut args = card_args(generation, holder, &img);
+    args.extend(["certs", "--json"]);
+    let o = run(home.path(), &args);
+    assert_code(&o, 0);
+    let doc = json_out(&o);
+    assert_schema("certs", &doc);
+    let certs = doc["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 2);
+    for (role, file) in [("authentication", "auth.der"), ("signature", "sign.der")] {
+        let c = certs.iter().find(|c| c["role"] == role).unwrap();
+        let der = std::fs::read(fixture.join(file)).unwrap();
+        let o = openssl(&[
+            "dgst",
+            "-sha256",
+            "-r",
+            fixture.join(file).to_str().unwrap(),
+        ]);
+        let fp = stdout(&o).split_whitespace().next().unwrap().to_uppercase();
+        assert_eq!(c["sha256"], fp.as_str(), "{role}");
+        assert_eq!(c["file"], Value::Null);
+        assert_eq!(c["expired"], false);
+        assert!(!der.is_empty());
+        let want_serial = card_json(generation, holder)
+            [if role == "signature" { "sign" } else { "auth" }]["serial_hex"]
+            .as_str()
+            .unwrap()
+            .to_uppercase();
+        assert_eq!(c["serial"], want_serial.as_str());
+    }
+}
+
+/// `objects`: public data objects only, then every one after `--login`.
+fn check_objects(generation: &str, holder: &str) {
+    let home = TempDir::new("card-objects");
+    let img = home.join("card.json");
+    let fixture = card_json(generation, holder);
+    let pin = fixture["pin"].as_str().unwrap();
+    let mut args = card_args(generation, holder, &img);
+    args.extend(["objects", "--json"]);
+    let o = run(home.path(), &args);
+    assert_code(&o, 0);
+    let public = json_out(&o);
+    assert_schema("objects", &public);
+    assert_eq!(public["logged_in"], false);
+    let labels = |doc: &Value, key: &str| -> Vec<String> {
+        doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let data = public["data_objects"].as_array().unwrap();
+    assert!(data.iter().all(|d| d["private"] == false), "{data:?}");
+    for label in ["CPS_DATA", "CPS_ID_CARD", "CPS_NAME_PS", "CPS_INFO_PS"] {
+        assert!(labels(&public, "data_objects").iter().any(|l| l == label));
+    }
+    let cps_data = data.iter().find(|d| d["label"] == "CPS_DATA").unwrap();
+    assert_eq!(cps_data["modifiable"], true);
+    assert!(cps_data["size"].as_u64().unwrap() > 0);
+    let hidden = public["hidden_private_objects"].as_u64().unwrap();
+    assert!(hidden > 0);
+    let mut keys = labels(&public, "private_keys");
+    keys.sort();
+    assert_eq!(keys, ["CPS_PRIV_AUT", "CPS_PRIV_SIG"]);
+    for k in public["private_keys"].as_array().unwrap() {
+        assert_eq!(k["private"], true);
+        assert_eq!(k["bits"], 2048);
+        assert_eq!(k["decrypt"], k["role"] == "authentication");
+    }
+    let mut certs = labels(&public, "certificates");
+    certs.sort();
+    assert_eq!(
+        certs,
+        [
+            "Certificat d'Authentification CPS",
+            "Certificat de Signature CPS"
+        ]
+    );
+    assert_eq!(public["public_keys"].as_array().unwrap().len(), 2);
+
+    let mut args = card_args(generation, holder, &img);
+    args.extend(["objects", "--login", "--json"]);
+    let o = run_env(home.path(), &[("CPS_PIN", pin)], &args);
+    assert_code(&o, 0);
+    let all = json_out(&o);
+    assert_schema("objects", &all);
+    assert_eq!(all["logged_in"], true);
+    assert_eq!(all["hidden_private_objects"], 0);
+    let data = all["data_objects"].as_array().unwrap();
+    let private: Vec<&Value> = data.iter().filter(|d| d["private"] == true).collect();
+    assert_eq!(private.len() as u64, hidden);
+    let activity = private
+        .iter()
+        .find(|d| d["label"] == "CPS_ACTIVITY_01_PS")
+        .expect("CPS_ACTIVITY_01_PS after login");
+    assert!(activity["size"].as_u64().unwrap() > 0);
+
+    // for humans: the hint to log in, then the private ones
+    let mut args = card_args(generation, holder, &img);
+    args.push("objects");
+    let o = run(home.path(), &args);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains(&format!(
+        "{hidden} private data objects not shown: add --login"
+    )));
+    assert!(!out.contains("CPS_ACTIVITY_01_PS"), "{out}");
+    let mut args = card_args(generation, holder, &img);
+    args.extend(["objects", "--login"]);
+    let o = run_env(home.path(), &[("CPS_PIN", pin)], &args);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("CPS_ACTIVITY_01_PS"), "{out}");
+    assert!(out.contains("(needs the PIN)"), "{out}");
+    assert!(out.contains("CPS_DATA: "), "{out}");
+    // the PIN was verified once, correctly: counters untouched
+    assert_eq!(counters(&img), (3, 10));
+}
+
+macro_rules! per_card {
+    ($($name:ident: $generation:literal $holder:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            check_info($generation, $holder);
+            check_certs($generation, $holder);
+            check_objects($generation, $holder);
+        }
+    )*};
+}
+
+per_card! {
+    cps3_cps: "cps3" "cps";
+    cps3_cpf: "cps3" "cpf";
+    cps3_cpe: "cps3" "cpe";
+    cps3_cpa: "cps3" "cpa";
+    cps3_cde: "cps3" "cde";
+    cps4_cps: "cps4" "cps";
+    cps4_cpf: "cps4" "cpf";
+    cps4_cpe: "cps4" "cpe";
+    cps4_cpa: "cps4" "cpa";
+    cps4_cde: "cps4" "cde";
+}
+
+#[test]
+fn every_fixture_card_is_covered() {
+    // the ten tests above are the fixture cards
+    for g in GENERATIONS {
+        for h in HOLDERS {
+            assert!(fixture_dir(g, h).join("card.json").is_file(), "{g}/{h}");
+        }
+    }
+}
+
+#[test]
+fn info_in_french() {
+    let home = TempDir::new("card-fr");
+    let o = run_env(
+        home.path(),
+        &[("LANG", "fr_FR.UTF-8")],
+        &["--emulated", "cps4", "--card", "cpe", "info"],
+    );
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("Porteur:"), "{out}");
+    assert!(out.contains("CPE ou CDE (code type 02)"), "{out}");
+    assert!(out.contains("3 essais restants sur 3"), "{out}");
+    assert!(out.contains("du 2024-01-01 au 2029-01-01"), "{out}");
+}
