@@ -317,3 +317,24 @@ fn pin_status_is_cached_and_refreshed() {
         assert_eq!((puk.tries_left(), puk.max_tries), (10, 10));
     }
 }
+
+#[test]
+fn a_token_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<cpscard::token::Token>();
+    assert_send::<cpscard::sign::SignOperation>();
+    let (t, _) = token(Generation::Cps4, "cps");
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(t));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let s = std::sync::Arc::clone(&shared);
+            std::thread::spawn(move || {
+                let mut t = s.lock().unwrap();
+                t.refresh_pin_status(PinKind::User).unwrap().tries_left()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 3);
+    }
+}

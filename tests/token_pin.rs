@@ -165,6 +165,9 @@ fn a_reset_by_another_application_between_two_operations() {
         // public objects: the driver reconnects, reselects and succeeds
         let id_card = t.data_object_by_label("CPS_ID_CARD").unwrap().id.clone();
         assert!(!t.read_data(&id_card).unwrap().is_empty());
+        // and the token knows the PIN state is gone, though that read succeeded
+        assert!(!t.is_logged_in());
+        assert_eq!(t.cached_pin_status(PinKind::User), None);
         // the PIN state is gone: the token says so instead of replaying a VERIFY
         assert_eq!(
             t.sign(&key, Mechanism::Sha256RsaPkcs, b"after"),

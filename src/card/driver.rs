@@ -58,6 +58,12 @@ pub trait CardDriver: Send {
         None
     }
 
+    /// How many resets by another application the driver has recovered from (reconnected,
+    /// operation replayed or refused): when it moves, the card's PIN state was lost.
+    fn card_resets(&self) -> u64 {
+        0
+    }
+
     /// The size of an EF from its FCP/FCI, without reading it.
     fn file_size(&mut self, path: &FilePath) -> Result<usize, CardError>;
 

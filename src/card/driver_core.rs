@@ -358,6 +358,10 @@ macro_rules! common_card_driver_methods {
             self.link.get_challenge(len)
         }
 
+        fn card_resets(&self) -> u64 {
+            self.link.resets
+        }
+
         fn transport(&self) -> &dyn $crate::transport::Transport {
             &*self.link.transport
         }

@@ -28,6 +28,9 @@ pub(crate) struct Link<S> {
     pub transport: Box<dyn Transport>,
     pub state: S,
     pub rules: ExchangeRules,
+    /// Resets by another application seen so far (the token forgets the PIN state when this
+    /// moves, even when the replayed operation succeeded).
+    pub resets: u64,
 }
 
 impl<S: CardState> Link<S> {
@@ -36,6 +39,7 @@ impl<S: CardState> Link<S> {
             transport,
             state,
             rules,
+            resets: 0,
         }
     }
 
@@ -66,6 +70,7 @@ impl<S: CardState> Link<S> {
 
     fn recover_from_reset(&mut self) -> Result<(), CardError> {
         log::info!(target: "card", "card reset by another application: reconnecting");
+        self.resets += 1;
         self.state.forget_card_state();
         self.transport.reconnect(false)?;
         Ok(())

@@ -50,14 +50,9 @@ impl Token {
             .public_key
             .clone()
             .ok_or(TokenError::NoCertificate)?;
+        let resets = self.driver.card_resets();
         let r = op.finish(&mut *self.driver, &public);
-        if let Err(e) = &r {
-            match e {
-                TokenError::CardReset | TokenError::CardRemoved => self.pins.forget_all(),
-                TokenError::NotLoggedIn => self.pins.forget(crate::card::PinKind::User),
-                _ => {}
-            }
-        }
+        self.after_card_operation(resets, &r);
         r
     }
 

@@ -321,15 +321,29 @@ impl Token {
         &mut self,
         op: impl FnOnce(&mut dyn CardDriver) -> Result<T, crate::card::CardError>,
     ) -> Result<T, TokenError> {
+        let resets = self.driver.card_resets();
         let r = op(&mut *self.driver).map_err(TokenError::from);
-        if let Err(e) = &r {
+        self.after_card_operation(resets, &r);
+        r
+    }
+
+    /// Card events seen during an operation clear the cached PIN state: an error saying so,
+    /// or a reset the driver recovered from (its replayed operation may have succeeded).
+    pub(crate) fn after_card_operation<T>(
+        &mut self,
+        resets_before: u64,
+        r: &Result<T, TokenError>,
+    ) {
+        if self.driver.card_resets() != resets_before {
+            self.pins.forget_all();
+        }
+        if let Err(e) = r {
             match e {
                 TokenError::CardReset | TokenError::CardRemoved => self.pins.forget_all(),
                 TokenError::NotLoggedIn => self.pins.forget(PinKind::User),
                 _ => {}
             }
         }
-        r
     }
 
     fn user_pin_kind_status(&self) -> Option<PinStatus> {
