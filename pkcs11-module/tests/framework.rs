@@ -9,20 +9,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::double::{self, Handle, MODULUS_LEN};
+use common::raw::{attr, f, find, login, mech, open, session_state, slot_list, ulong};
 use common::rv;
 use cryptoki_sys::*;
 use sha2::Digest;
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn f() -> &'static CK_FUNCTION_LIST {
-    let mut p: *mut CK_FUNCTION_LIST = null_mut();
-    assert_eq!(
-        unsafe { cps_pkcs11::fns::general::C_GetFunctionList(&mut p) },
-        CKR_OK
-    );
-    unsafe { &*p }
-}
 
 /// An initialized library over a fresh double; finalized when dropped.
 struct Env {
@@ -49,111 +41,6 @@ fn env() -> Env {
         card,
         slot: slots[0],
         _g: g,
-    }
-}
-
-fn slot_list(present: bool) -> Vec<CK_SLOT_ID> {
-    let mut n: CK_ULONG = 0;
-    let get = f().C_GetSlotList.unwrap();
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, null_mut(), &mut n) },
-        CKR_OK
-    );
-    let mut ids = vec![0; n as usize];
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
-        CKR_OK
-    );
-    ids.truncate(n as usize);
-    ids
-}
-
-fn open(slot: CK_SLOT_ID, rw: bool) -> CK_SESSION_HANDLE {
-    let mut h = 0;
-    let flags = CKF_SERIAL_SESSION | if rw { CKF_RW_SESSION } else { 0 };
-    let r = unsafe { (f().C_OpenSession.unwrap())(slot, flags, null_mut(), None, &mut h) };
-    assert_eq!(r, CKR_OK, "{}", rv(r));
-    assert_ne!(h, 0);
-    h
-}
-
-fn login(h: CK_SESSION_HANDLE, user: CK_USER_TYPE, pin: &[u8]) -> CK_RV {
-    unsafe { (f().C_Login.unwrap())(h, user, pin.as_ptr() as *mut u8, pin.len() as CK_ULONG) }
-}
-
-fn session_state(h: CK_SESSION_HANDLE) -> CK_STATE {
-    let mut i = CK_SESSION_INFO::default();
-    assert_eq!(
-        unsafe { (f().C_GetSessionInfo.unwrap())(h, &mut i) },
-        CKR_OK
-    );
-    i.state
-}
-
-fn find(h: CK_SESSION_HANDLE, template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)]) -> Vec<CK_OBJECT_HANDLE> {
-    let mut t: Vec<CK_ATTRIBUTE> = template
-        .iter()
-        .map(|(k, v)| CK_ATTRIBUTE {
-            type_: *k,
-            pValue: v.as_ptr() as *mut _,
-            ulValueLen: v.len() as CK_ULONG,
-        })
-        .collect();
-    let ff = f();
-    assert_eq!(
-        unsafe { (ff.C_FindObjectsInit.unwrap())(h, t.as_mut_ptr(), t.len() as CK_ULONG) },
-        CKR_OK
-    );
-    let mut out = Vec::new();
-    loop {
-        let mut buf = [0; 2];
-        let mut n = 0;
-        assert_eq!(
-            unsafe { (ff.C_FindObjects.unwrap())(h, buf.as_mut_ptr(), 2, &mut n) },
-            CKR_OK
-        );
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n as usize]);
-    }
-    assert_eq!(unsafe { (ff.C_FindObjectsFinal.unwrap())(h) }, CKR_OK);
-    out
-}
-
-fn ulong(v: CK_ULONG) -> Vec<u8> {
-    v.to_ne_bytes().to_vec()
-}
-
-fn attr(
-    h: CK_SESSION_HANDLE,
-    o: CK_OBJECT_HANDLE,
-    kind: CK_ATTRIBUTE_TYPE,
-) -> Result<Vec<u8>, CK_RV> {
-    let get = f().C_GetAttributeValue.unwrap();
-    let mut t = [CK_ATTRIBUTE {
-        type_: kind,
-        pValue: null_mut(),
-        ulValueLen: 0,
-    }];
-    let r = unsafe { get(h, o, t.as_mut_ptr(), 1) };
-    if r != CKR_OK {
-        return Err(r);
-    }
-    let mut buf = vec![0u8; t[0].ulValueLen as usize];
-    t[0].pValue = buf.as_mut_ptr().cast();
-    let r = unsafe { get(h, o, t.as_mut_ptr(), 1) };
-    if r != CKR_OK {
-        return Err(r);
-    }
-    Ok(buf)
-}
-
-fn mech(kind: CK_MECHANISM_TYPE) -> CK_MECHANISM {
-    CK_MECHANISM {
-        mechanism: kind,
-        pParameter: null_mut(),
-        ulParameterLen: 0,
     }
 }
 

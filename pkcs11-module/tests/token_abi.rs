@@ -701,6 +701,15 @@ fn refusals_before_any_card_operation() {
             rv_of(s.verify(&Mechanism::Sha256RsaPkcs, sig_pub, b"x", &[0; 255])),
             RvError::SignatureLenRange
         );
+        // Read-only objects (p11test "readonly"): nothing but CPS_DATA's value can change.
+        for o in [cert, sig_pub, sig_key] {
+            assert_eq!(
+                rv_of(s.update_attributes(o, &[Attribute::Label(b"renamed".to_vec())])),
+                RvError::AttributeReadOnly
+            );
+            assert_eq!(rv_of(s.destroy_object(o)), RvError::FunctionNotSupported);
+        }
+        assert_eq!(label(&s, cert), "Certificat de Signature CPS");
         // Not logged in: the key is not even visible.
         s.logout().unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod double;
+pub mod raw;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
