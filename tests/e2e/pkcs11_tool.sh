@@ -4,6 +4,8 @@
 # `cps-tool emulate` (a reader like any other). Checks:
 #   - `pkcs11-tool --test --login --pin 1234` passes ("No errors");
 #   - `-M` lists exactly fixtures/expected/<gen>-mechanisms.txt (objects.md §6, recommended lists);
+#   - 3 wrong PINs lock the PIN (token flags), the PUK unblocks it (C_Login(SO) + C_InitPIN),
+#     C_SetPIN changes it;
 #   - `-O` without and with login list the vendor module's objects: fixtures/expected/
 #     <gen>-objects[-login].txt, normalised as pkcs11_lib.sh says (drop-in, cryptolib-reference.md);
 #   - with CPSCARD_VENDOR_MODULE=/path/libcps3_pkcs11_lux.so (local runs only: the vendor's module
@@ -30,6 +32,19 @@ run_checks() {   # run_checks GENERATION WHERE
   check_listing "$g $where: -O --login lists the vendor's objects" "$EXPECTED/$g-objects-login.txt" "$out"
 }
 
+pin_checks() {   # pin_checks GENERATION WHERE: block the PIN, unblock it with the PUK, change it
+  local g=$1 where=$2 out i
+  for i in 1 2 3; do p11 --login --pin 0000 -O >/dev/null 2>&1 || true; done
+  out=$(p11 -L 2>&1) || true
+  check_contains "$g $where: 3 wrong PINs: the token says user PIN locked" "user PIN locked" "$out"
+  out=$(p11 --login --login-type so --so-pin 12345678 --init-pin --new-pin 4321 2>&1) || true
+  check_contains "$g $where: C_Login(SO, PUK) + C_InitPIN unblocks" "User PIN successfully initialized" "$out"
+  out=$(p11 --login --pin 4321 --change-pin --new-pin 1234 2>&1) || true
+  check_contains "$g $where: C_SetPIN changes it back" "PIN successfully changed" "$out"
+  out=$(p11 -L 2>&1) || true
+  check_contains "$g $where: the flags are clear again" "token flags        : login required, rng, token initialized, PIN initialized"$'\n' "$out"$'\n'
+}
+
 # 1. In-process emulated reader: no pcscd involved at all.
 for g in cps3 cps4; do
   (
@@ -38,6 +53,7 @@ for g in cps3 cps4; do
     check_contains "$g in-process: -L shows the EMULATED token" "token label        : ${g^^}" "$out"
     check_contains "$g in-process: the slot says EMULATED" "EMULATED" "$out"
     run_checks "$g" in-process
+    pin_checks "$g" in-process
     echo "$E2E_PASSED $E2E_FAILED" > "$E2E_DIR/counts-$g"
   )
   read -r p f < "$E2E_DIR/counts-$g"; E2E_PASSED=$p; E2E_FAILED=$f
@@ -58,6 +74,7 @@ for g in cps3 cps4; do
   before=$(apdus); p11 -L >/dev/null 2>&1 || true
   log "$g pcscd: -L warm (cache filled) $(( $(apdus) - before )) APDUs"
   run_checks "$g" pcscd
+  pin_checks "$g" pcscd
   before=$(apdus); p11 -O --login --pin 1234 >/dev/null 2>&1 || true
   log "$g pcscd: -O --login (warm) $(( $(apdus) - before )) APDUs"
   if [ -n "${CPSCARD_VENDOR_MODULE:-}" ]; then
