@@ -396,3 +396,48 @@ fn pinentry_speaks_the_users_language() {
     let o = card.run(&[("CPS_PIN", "2468")], &["pin", "verify"]);
     assert_code(&o, 0);
 }
+
+#[test]
+fn pinpad_readers_take_the_pin_on_their_keypad() {
+    for generation in GENERATIONS {
+        let card = Card::new(generation);
+        let o = card.run(&[], &["--emulated-fault", "pinpad=1234", "pin", "verify"]);
+        assert_code(&o, 0);
+        assert!(
+            stderr(&o).contains("enter the PIN on the reader's keypad (3 tries left)"),
+            "{}",
+            stderr(&o)
+        );
+        let o = card.run(&[], &["--emulated-fault", "pinpad=0000", "pin", "verify"]);
+        assert_code(&o, 7);
+        assert!(
+            stderr(&o).contains("PIN wrong, 2 tries left"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(counters(&card.image()).0, 2);
+        // a code given by the script wins over the keypad
+        let o = card.run(
+            &[("CPS_PIN", "1234")],
+            &["--emulated-fault", "pinpad=0000", "pin", "verify"],
+        );
+        assert_code(&o, 0);
+        assert!(!stderr(&o).contains("keypad"), "{}", stderr(&o));
+        let msg = card.home.write("m", "m");
+        let sig = card.home.join("sig");
+        let o = card.run(
+            &[],
+            &[
+                "--emulated-fault",
+                "pinpad=1234",
+                "sign",
+                "--in",
+                msg.to_str().unwrap(),
+                "--out",
+                sig.to_str().unwrap(),
+            ],
+        );
+        assert_code(&o, 0);
+        assert_eq!(std::fs::read(&sig).unwrap().len(), 256);
+    }
+}

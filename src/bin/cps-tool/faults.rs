@@ -5,7 +5,8 @@
 //! SPEC: `remove-after=N`, `reset-after=N` (APDUs), `status-at=N:SW`, `status-for-ins=INS:SW`
 //! (hex), `corrupt-signature`, `pin-per-signature`, `latency=none|realistic`,
 //! `insert-after=MS` (the card is out, then inserted), `atr=HEX` (the reader shows this ATR),
-//! and `stats=PATH`: no fault, the card's counters (APDUs, VERIFYs carrying a code, RSA
+//! `pinpad=DIGITS[,DIGITS...]` (the reader has a pinpad on which the user types these codes,
+//! one per prompt), and `stats=PATH`: no fault, the card's counters (APDUs, VERIFYs carrying a code, RSA
 //! operations) written as JSON to PATH when the command ends, so that a test can check that a
 //! refused input sent nothing.
 
@@ -14,7 +15,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cpscard::emulator::{EmulatedCard, Latency};
+use cpscard::emulator::{EmulatedCard, EmulatedReader, Latency};
 use cpscard::i18n::Msg;
 use cpscard::t;
 use cpscard::transport::{Protocol, Transmit, Transport, TransportError};
@@ -31,6 +32,7 @@ pub enum FaultSpec {
     InsertAfter(Duration),
     Atr(Vec<u8>),
     Stats(PathBuf),
+    Pinpad(Vec<String>),
 }
 
 fn bad(spec: &str, detail: &str) -> String {
@@ -76,6 +78,14 @@ impl FromStr for FaultSpec {
                 hex::decode(value.unwrap_or_default()).map_err(|e| bad(spec, &e.to_string()))?,
             ),
             "stats" => FaultSpec::Stats(PathBuf::from(value.unwrap_or_default())),
+            "pinpad" => FaultSpec::Pinpad(
+                value
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
             _ => return Err(bad(spec, "?")),
         })
     }
@@ -104,9 +114,27 @@ impl FaultSpec {
             }),
             FaultSpec::InsertAfter(d) => *insert_after = Some(*d),
             FaultSpec::Atr(a) => *atr = Some(a.clone()),
-            FaultSpec::Stats(_) => {}
+            FaultSpec::Stats(_) | FaultSpec::Pinpad(_) => {}
         }
     }
+}
+
+/// The reader of `card`, with a scripted pinpad when one of `specs` is `pinpad=...`.
+pub fn reader(specs: &[FaultSpec], card: Arc<Mutex<EmulatedCard>>) -> EmulatedReader {
+    let reader = EmulatedReader::from_shared(card);
+    let Some(codes) = specs.iter().rev().find_map(|s| match s {
+        FaultSpec::Pinpad(codes) => Some(codes),
+        _ => None,
+    }) else {
+        return reader;
+    };
+    let (reader, pad) = reader.with_pinpad();
+    if let Ok(mut pad) = pad.lock() {
+        for code in codes {
+            pad.type_digits(code);
+        }
+    }
+    reader
 }
 
 /// The card whose counters `stats=PATH` asks for.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation};
+use cpscard::emulator::{EmulatedCard, Generation};
 use cpscard::i18n::Msg;
 use cpscard::t;
 use cpscard::transport::pcsc::{PcscContext, ReaderInfo};
@@ -102,7 +102,7 @@ fn open_emulated(args: &CardArgs, generation: Generation) -> Result<Box<dyn Tran
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    let reader = EmulatedReader::from_shared(shared);
+    let reader = crate::faults::reader(&args.faults, shared);
     Ok(match atr {
         Some(atr) => Box::new(ForeignAtr::new(Box::new(reader), atr)),
         None => Box::new(reader),
