@@ -47,6 +47,22 @@ pub struct TokenRecord {
     pub handles: ObjectHandles,
 }
 
+impl TokenRecord {
+    /// Ends the login state of the token in the module: private object handles die and the
+    /// object cache is read again (PKCS#11 3.0 §5.6.8 C_Logout).
+    pub fn forget_login(&mut self) {
+        if let Some((_, objects)) = self.objects.take() {
+            let private: Vec<_> = objects
+                .iter()
+                .filter(|o| o.get_bool(cryptoki_sys::CKA_PRIVATE) == Some(true))
+                .map(|o| o.key)
+                .collect();
+            self.handles.retain(|k| !private.contains(&k));
+        }
+        self.login = None;
+    }
+}
+
 /// Object handles of one token: stable for the token's life, nonzero, never reused; the handles
 /// of private objects die at logout (PKCS#11 3.0 §5.6 C_Logout).
 #[derive(Default)]
@@ -266,6 +282,20 @@ pub fn token_io<T>(
             Ok(())
         });
         return Err(Error::DeviceRemoved);
+    }
+    if matches!(result, Err(Error::UserNotLoggedIn)) {
+        // The card forgot the PIN the module thinks verified (another application reset it):
+        // the user is logged out, so that C_Login works again instead of answering
+        // CKR_USER_ALREADY_LOGGED_IN.
+        let _ = state::with(|lib| {
+            if let TokenSlot::Present(t) = &mut lib.slot_mut(id)?.token {
+                if t.generation == generation && t.login == Some(UserType::User) {
+                    log::info!("slot {id}: the card lost the PIN verification: logged out");
+                    t.forget_login();
+                }
+            }
+            Ok(())
+        });
     }
     result
 }

@@ -514,3 +514,159 @@ fn the_persistent_cache_makes_the_next_open_cheap() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn a_reset_by_another_application_logs_the_user_out() {
+    for generation in [Generation::Cps3, Generation::Cps4] {
+        let e = env(generation);
+        let h = open(e.slot, false);
+        assert_eq!(login(h, CKU_USER, b"1234"), CKR_OK);
+        let k = key(h, "CPS_PRIV_SIG");
+        sign(h, k, CKM_SHA256_RSA_PKCS, b"before");
+        // Another application resets the card: the PIN verification is gone.
+        e.card.lock().unwrap().faults_mut().reset_after = Some(0);
+        let ff = f();
+        let mut m = mech(CKM_SHA256_RSA_PKCS);
+        let mut r = CKR_OK;
+        for _ in 0..2 {
+            r = unsafe { (ff.C_SignInit.unwrap())(h, &mut m, k) };
+            if r != CKR_OK {
+                break;
+            }
+            let mut data = *b"after";
+            let mut sig = [0u8; 256];
+            let mut n: CK_ULONG = 256;
+            r = unsafe { (ff.C_Sign.unwrap())(h, data.as_mut_ptr(), 5, sig.as_mut_ptr(), &mut n) };
+            if r == CKR_USER_NOT_LOGGED_IN {
+                break;
+            }
+        }
+        println!("{generation}: signing after the reset: {}", common::rv(r));
+        assert!(
+            r == CKR_USER_NOT_LOGGED_IN || r == CKR_KEY_HANDLE_INVALID,
+            "{generation}: {}",
+            common::rv(r)
+        );
+        let mut info = CK_SESSION_INFO::default();
+        assert_eq!(
+            unsafe { (ff.C_GetSessionInfo.unwrap())(h, &mut info) },
+            CKR_OK
+        );
+        assert_eq!(
+            info.state, CKS_RO_PUBLIC_SESSION,
+            "{generation}: logged out"
+        );
+        // Logging in again works (not CKR_USER_ALREADY_LOGGED_IN), and so does signing.
+        assert_eq!(login(h, CKU_USER, b"1234"), CKR_OK);
+        let k = key(h, "CPS_PRIV_SIG");
+        sign(h, k, CKM_SHA256_RSA_PKCS, b"after a new login");
+    }
+}
+
+/// A reader holding a card that is not a CPS card (a bank card's ATR): it counts what it gets.
+struct ForeignCard(Arc<Mutex<u32>>);
+
+impl cpscard::transport::Transmit for ForeignCard {
+    fn transmit(&mut self, _apdu: &[u8]) -> Result<Vec<u8>, cpscard::transport::TransportError> {
+        *self.0.lock().unwrap() += 1;
+        Ok(vec![0x6D, 0x00])
+    }
+}
+
+impl cpscard::transport::Transport for ForeignCard {
+    fn reader_name(&self) -> &str {
+        "Foreign card reader"
+    }
+    fn atr(&self) -> &[u8] {
+        &[
+            0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0xB0, 0x84, 0x0C, 0x01, 0x6E, 0x01,
+            0x83, 0x00, 0x90, 0x00,
+        ]
+    }
+    fn protocol(&self) -> cpscard::transport::Protocol {
+        cpscard::transport::Protocol::T0
+    }
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(
+            &mut dyn cpscard::transport::Transmit,
+        ) -> Result<(), cpscard::transport::TransportError>,
+    ) -> Result<(), cpscard::transport::TransportError> {
+        f(self)
+    }
+    fn reconnect(&mut self, _reset: bool) -> Result<(), cpscard::transport::TransportError> {
+        Ok(())
+    }
+}
+
+struct ForeignSource(Arc<Mutex<u32>>);
+
+impl SlotSource for ForeignSource {
+    fn reader_names(&self) -> cps_pkcs11::error::Result<Vec<String>> {
+        Ok(vec!["Foreign card reader".into()])
+    }
+    fn open(&self, _name: &str) -> cps_pkcs11::error::Result<Box<dyn cps_pkcs11::SlotDevice>> {
+        Ok(Box::new(ForeignSlot(self.0.clone())))
+    }
+}
+
+struct ForeignSlot(Arc<Mutex<u32>>);
+
+impl cps_pkcs11::SlotDevice for ForeignSlot {
+    fn description(&self) -> cps_pkcs11::backend::SlotDescription {
+        cps_pkcs11::backend::SlotDescription::reader("Foreign card reader")
+    }
+    fn card_state(&mut self) -> cps_pkcs11::error::Result<cps_pkcs11::backend::CardState> {
+        Ok(cps_pkcs11::backend::CardState::Present { insertion: 1 })
+    }
+    fn token(&mut self) -> cps_pkcs11::error::Result<Box<dyn cps_pkcs11::TokenBackend>> {
+        cps_pkcs11::token_adapter::open_token(
+            Box::new(ForeignCard(self.0.clone())),
+            &TokenSettings::default(),
+        )
+    }
+}
+
+#[test]
+fn a_card_that_is_not_a_cps_card_is_no_token() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let ff = f();
+    unsafe { (ff.C_Finalize.unwrap())(null_mut()) };
+    common::isolate();
+    let apdus = Arc::new(Mutex::new(0u32));
+    let a = apdus.clone();
+    cps_pkcs11::set_slot_sources(move || {
+        Ok(vec![
+            Arc::new(ForeignSource(a.clone())) as Arc<dyn SlotSource>
+        ])
+    });
+    assert_eq!(unsafe { (ff.C_Initialize.unwrap())(null_mut()) }, CKR_OK);
+    assert!(slot_list(true).is_empty());
+    let all = slot_list(false);
+    assert_eq!(all.len(), 1);
+    let mut si = CK_SLOT_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetSlotInfo.unwrap())(all[0], &mut si) },
+        CKR_OK
+    );
+    assert_eq!(si.flags & CKF_TOKEN_PRESENT, 0);
+    let mut ti = CK_TOKEN_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetTokenInfo.unwrap())(all[0], &mut ti) },
+        CKR_TOKEN_NOT_RECOGNIZED
+    );
+    let mut h = 0;
+    assert_eq!(
+        unsafe {
+            (ff.C_OpenSession.unwrap())(all[0], CKF_SERIAL_SESSION, null_mut(), None, &mut h)
+        },
+        CKR_TOKEN_NOT_RECOGNIZED
+    );
+    assert_eq!(
+        *apdus.lock().unwrap(),
+        0,
+        "an unknown ATR gets no APDU (objects.md §1)"
+    );
+    unsafe { (ff.C_Finalize.unwrap())(null_mut()) };
+    cps_pkcs11::clear_slot_sources();
+}

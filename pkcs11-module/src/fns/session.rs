@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::fns::slot_token::{pin, pin_arg};
 use crate::session::Session;
 use crate::shim::pkcs11_fn;
-use crate::slots::{self, TokenRecord};
+use crate::slots;
 use crate::state::{self, new_handle, Library};
 
 /// `C_OpenSession`: only serial sessions (`CKR_SESSION_PARALLEL_NOT_SUPPORTED`); a R/O session
@@ -35,20 +35,6 @@ pub fn open_session(slot: CK_SLOT_ID, flags: CK_FLAGS) -> Result<CK_SESSION_HAND
         lib.sessions.insert(h, Session::new(slot, generation, rw));
         Ok(h)
     })
-}
-
-/// Ends the login state of a token in the module: private object handles die and the object
-/// cache is read again (PKCS#11 3.0 §5.6.8 C_Logout).
-fn forget_login(t: &mut TokenRecord) {
-    if let Some((_, objects)) = t.objects.take() {
-        let private: Vec<_> = objects
-            .iter()
-            .filter(|o| o.get_bool(CKA_PRIVATE) == Some(true))
-            .map(|o| o.key)
-            .collect();
-        t.handles.retain(|k| !private.contains(&k));
-    }
-    t.login = None;
 }
 
 /// Removes the sessions `remove` selects (see [`after_close`]).
@@ -77,7 +63,7 @@ fn after_close(lib: &mut Library, closed: Vec<(CK_SLOT_ID, u64)>) -> Vec<(CK_SLO
         if let Ok(slot_entry) = lib.slot_mut(slot) {
             if let slots::TokenSlot::Present(t) = &mut slot_entry.token {
                 if t.generation == generation && t.login.is_some() {
-                    forget_login(t);
+                    t.forget_login();
                     if !logout.contains(&(slot, generation)) {
                         logout.push((slot, generation));
                     }
@@ -194,7 +180,7 @@ pub fn logout(h: CK_SESSION_HANDLE) -> Result<()> {
     let card = slots::session_io(h, |b| b.logout());
     state::with(|lib| {
         if let Ok(t) = lib.token_of_mut(h) {
-            forget_login(t);
+            t.forget_login();
         }
         Ok(())
     })?;
