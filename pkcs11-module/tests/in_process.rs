@@ -17,7 +17,7 @@ use cps_pkcs11::emulated::EmulatedSource;
 use cps_pkcs11::token_adapter::TokenSettings;
 use cps_pkcs11::SlotSource;
 use cpscard::card::PinKind;
-use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation};
+use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation, Interface};
 use cpscard::token::{Token, TokenOptions};
 use cryptoki_sys::*;
 
@@ -38,10 +38,17 @@ impl Drop for Env {
 }
 
 fn env_with(generation: Generation, settings: TokenSettings) -> Env {
+    env_on(generation, None, settings)
+}
+
+fn env_on(generation: Generation, interface: Option<Interface>, settings: TokenSettings) -> Env {
     let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     unsafe { (f().C_Finalize.unwrap())(null_mut()) };
     common::isolate();
-    let card = EmulatedCard::builtin(generation, "cps").unwrap();
+    let mut card = EmulatedCard::builtin(generation, "cps").unwrap();
+    if let Some(i) = interface {
+        card.set_interface(i).unwrap();
+    }
     let source = Arc::new(EmulatedSource::with_settings(card, settings));
     let handle = source.card();
     cps_pkcs11::set_slot_sources(move || Ok(vec![source.clone() as Arc<dyn SlotSource>]));
@@ -669,4 +676,41 @@ fn a_card_that_is_not_a_cps_card_is_no_token() {
     );
     unsafe { (ff.C_Finalize.unwrap())(null_mut()) };
     cps_pkcs11::clear_slot_sources();
+}
+
+#[test]
+fn the_cps3_contactless_interface_has_the_technical_key_and_no_pin() {
+    let e = env_on(
+        Generation::Cps3,
+        Some(Interface::Cps3Contactless),
+        TokenSettings::default(),
+    );
+    let ff = f();
+    let mut ti = CK_TOKEN_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetTokenInfo.unwrap())(e.slot, &mut ti) },
+        CKR_OK
+    );
+    assert_eq!(
+        ti.flags & (CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED),
+        0
+    );
+    assert_ne!(ti.flags & CKF_TOKEN_INITIALIZED, 0);
+    let h = open(e.slot, false);
+    // objects.md §3: CPS_PRIV_TECH_AUT, not private (CL-test), and "Certificat Technique CPS".
+    let k = key(h, "CPS_PRIV_TECH_AUT");
+    let certs = find(h, &[(CKA_CLASS, ulong(CKO_CERTIFICATE))]);
+    assert_eq!(certs.len(), 1);
+    assert_eq!(
+        attr(h, certs[0], CKA_LABEL).unwrap(),
+        b"Certificat Technique CPS"
+    );
+    assert_eq!(
+        attr(h, k, CKA_ID).unwrap(),
+        hex::decode("e828bd080f8025000001ff001003").unwrap()
+    );
+    // objects.md §6: contactless = CKM_RSA_PKCS, without any PIN.
+    let di = cpscard::crypto::HashAlg::Sha256.digest_info(&[9; 32]);
+    sign(h, k, CKM_RSA_PKCS, &di);
+    assert_eq!(login(h, CKU_USER, b"1234"), CKR_USER_PIN_NOT_INITIALIZED);
 }
