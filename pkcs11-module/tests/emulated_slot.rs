@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::ptr::null_mut;
 
 use common::{serial, text, EmulatedCard, Module};
 use cryptoki_sys::*;
@@ -25,18 +24,7 @@ fn init_card(m: &Module, card: &EmulatedCard) -> CK_RV {
 }
 
 fn slots(m: &Module, present: bool) -> Vec<CK_SLOT_ID> {
-    let get = m.f.C_GetSlotList.unwrap();
-    let mut n = 0;
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, null_mut(), &mut n) },
-        CKR_OK
-    );
-    let mut ids = vec![0; n as usize];
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
-        CKR_OK
-    );
-    ids
+    common::slot_ids(m.f, present)
 }
 
 #[test]

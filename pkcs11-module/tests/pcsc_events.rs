@@ -38,19 +38,7 @@ fn stop(mut child: Child) {
 }
 
 fn slots(m: &Module, present: bool) -> Vec<CK_SLOT_ID> {
-    let get = m.f.C_GetSlotList.unwrap();
-    let mut n = 0;
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, null_mut(), &mut n) },
-        CKR_OK
-    );
-    let mut ids = vec![0; n as usize];
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
-        CKR_OK
-    );
-    ids.truncate(n as usize);
-    ids
+    common::slot_ids(m.f, present)
 }
 
 fn slot_named(m: &Module, name: &str) -> CK_SLOT_ID {

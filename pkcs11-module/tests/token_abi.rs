@@ -739,54 +739,56 @@ fn pss_parameters_are_checked_at_sign_init() {
     let sig = one(&s, ObjectClass::PRIVATE_KEY, &pr.sig_id);
     let aut = one(&s, ObjectClass::PRIVATE_KEY, &pr.aut_id);
     let aut_pub = one(&s, ObjectClass::PUBLIC_KEY, &pr.aut_id);
-    let bad = |key, m: Mechanism<'_>, why: &str| {
+    use MechanismType as M;
+    use PkcsMgfType as G;
+    let refused: [(ObjectHandle, Mechanism<'_>, &str); 7] = [
+        // hashAlg must be the mechanism's hash.
+        (
+            sig,
+            Mechanism::Sha256RsaPkcsPss(pss(M::SHA1, G::MGF1_SHA1, 20)),
+            "SHA256-PSS with hashAlg SHA-1",
+        ),
+        (
+            aut,
+            Mechanism::Sha1RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 32)),
+            "SHA1-PSS with hashAlg SHA-256",
+        ),
+        // Hashes and MGFs nobody here knows.
+        (
+            aut,
+            Mechanism::RsaPkcsPss(pss(M::SHA224, G::MGF1_SHA224, 28)),
+            "SHA-224",
+        ),
+        (
+            aut,
+            Mechanism::RsaPkcsPss(pss(M::RSA_PKCS, G::MGF1_SHA256, 16)),
+            "a hashAlg that is no hash",
+        ),
+        // The signature key's PSS is the card's: MGF1 with the same hash, salt = hash length.
+        (
+            sig,
+            Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA1, 32)),
+            "SIG: MGF1-SHA1 with SHA-256",
+        ),
+        (
+            sig,
+            Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 0)),
+            "SIG: salt 0",
+        ),
+        // A salt that does not fit a 2048-bit key.
+        (
+            aut,
+            Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 300)),
+            "AUT: salt 300",
+        ),
+    ];
+    for (key, m, why) in refused {
         assert_eq!(
             rv_of(s.sign_init(&m, key)),
             RvError::MechanismParamInvalid,
             "{why}"
         );
-    };
-    use MechanismType as M;
-    use PkcsMgfType as G;
-    // hashAlg must be the mechanism's hash.
-    bad(
-        sig,
-        Mechanism::Sha256RsaPkcsPss(pss(M::SHA1, G::MGF1_SHA1, 20)),
-        "SHA256-PSS with hashAlg SHA-1",
-    );
-    bad(
-        aut,
-        Mechanism::Sha1RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 32)),
-        "SHA1-PSS with hashAlg SHA-256",
-    );
-    // Hashes and MGFs nobody here knows.
-    bad(
-        aut,
-        Mechanism::RsaPkcsPss(pss(M::SHA224, G::MGF1_SHA224, 28)),
-        "SHA-224",
-    );
-    bad(
-        aut,
-        Mechanism::RsaPkcsPss(pss(M::RSA_PKCS, G::MGF1_SHA256, 16)),
-        "a hashAlg that is no hash",
-    );
-    // The signature key's PSS is the card's: MGF1 with the same hash, salt = hash length.
-    bad(
-        sig,
-        Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA1, 32)),
-        "SIG: MGF1-SHA1 with SHA-256",
-    );
-    bad(
-        sig,
-        Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 0)),
-        "SIG: salt 0",
-    );
-    // A salt that does not fit a 2048-bit key.
-    bad(
-        aut,
-        Mechanism::Sha256RsaPkcsPss(pss(M::SHA256, G::MGF1_SHA256, 300)),
-        "AUT: salt 300",
-    );
+    }
     // The authentication key encodes PSS on the host (raw RSA): other MGFs and salts work.
     let msg = b"pss with another salt";
     for p in [

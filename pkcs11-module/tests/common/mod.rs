@@ -173,6 +173,23 @@ impl Drop for EmulatedCard {
     }
 }
 
+/// `C_GetSlotList` through `f` with the two-call convention.
+pub fn slot_ids(f: &CK_FUNCTION_LIST, present: bool) -> Vec<CK_SLOT_ID> {
+    let get = f.C_GetSlotList.expect("C_GetSlotList");
+    let mut n: CK_ULONG = 0;
+    assert_eq!(
+        unsafe { get(present as CK_BBOOL, std::ptr::null_mut(), &mut n) },
+        CKR_OK
+    );
+    let mut ids = vec![0; n as usize];
+    assert_eq!(
+        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
+        CKR_OK
+    );
+    ids.truncate(n as usize);
+    ids
+}
+
 /// A blank-padded PKCS#11 text field as a string (trailing blanks removed).
 pub fn text(field: &[u8]) -> String {
     String::from_utf8(field.to_vec())

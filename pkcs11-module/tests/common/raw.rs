@@ -20,19 +20,7 @@ pub fn f() -> &'static CK_FUNCTION_LIST {
 }
 
 pub fn slot_list(present: bool) -> Vec<CK_SLOT_ID> {
-    let mut n: CK_ULONG = 0;
-    let get = f().C_GetSlotList.unwrap();
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, null_mut(), &mut n) },
-        CKR_OK
-    );
-    let mut ids = vec![0; n as usize];
-    assert_eq!(
-        unsafe { get(present as CK_BBOOL, ids.as_mut_ptr(), &mut n) },
-        CKR_OK
-    );
-    ids.truncate(n as usize);
-    ids
+    super::slot_ids(f(), present)
 }
 
 pub fn open(slot: CK_SLOT_ID, rw: bool) -> CK_SESSION_HANDLE {
