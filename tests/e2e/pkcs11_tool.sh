@@ -4,6 +4,8 @@
 # `cps-tool emulate` (a reader like any other). Checks:
 #   - `pkcs11-tool --test --login --pin 1234` passes ("No errors");
 #   - `-M` lists exactly fixtures/expected/<gen>-mechanisms.txt (objects.md §6, recommended lists);
+#   - pkcs11-tool signs with both keys (SHA256-RSA-PKCS; CPS4 also PSS; RSA-PKCS with the
+#     authentication key) and OpenSSL verifies with the fixture certificates;
 #   - 3 wrong PINs lock the PIN (token flags), the PUK unblocks it (C_Login(SO) + C_InitPIN),
 #     C_SetPIN changes it;
 #   - `-O` without and with login list the vendor module's objects: fixtures/expected/
@@ -14,7 +16,7 @@
 #   - APDU counts through pcscd (its --apdu log) are printed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pkcs11_lib.sh"
-require pkcs11-tool
+require pkcs11-tool openssl
 build_cps_tool
 build_module
 
@@ -30,6 +32,40 @@ run_checks() {   # run_checks GENERATION WHERE
   check_listing "$g $where: -O lists the vendor's public objects" "$EXPECTED/$g-objects.txt" "$out"
   out=$(p11 -O --login --pin 1234 2>&1 | normalise_objects) || true
   check_listing "$g $where: -O --login lists the vendor's objects" "$EXPECTED/$g-objects-login.txt" "$out"
+}
+
+sign_checks() {   # sign_checks GENERATION WHERE: pkcs11-tool signs, OpenSSL verifies with the fixture
+  local g=$1 where=$2 fix="$E2E_ROOT/fixtures/cards/$1/cps" id key out
+  local sig_id aut_id
+  if [ "$g" = cps3 ]; then sig_id=e828bd080f8025000001ff001001; aut_id=e828bd080f8025000001ff001002
+  else sig_id=e828bd080f8025000001ff001010; aut_id=e828bd080f8025000001ff001020; fi
+  printf 'cpscard e2e %s %s\n' "$g" "$where" > "$E2E_DIR/msg.txt"
+  for key in sign:$sig_id auth:$aut_id; do
+    id=${key#*:}; key=${key%%:*}
+    openssl x509 -in "$fix/$key.pem" -pubkey -noout > "$E2E_DIR/$key-pub.pem"
+    rm -f "$E2E_DIR/sig.bin"
+    p11 --login --pin 1234 --sign -m SHA256-RSA-PKCS --id "$id" \
+      --input-file "$E2E_DIR/msg.txt" --output-file "$E2E_DIR/sig.bin" >/dev/null 2>&1 || true
+    check "$g $where: SHA256-RSA-PKCS with $key verifies with the fixture certificate" \
+      openssl dgst -sha256 -verify "$E2E_DIR/$key-pub.pem" -signature "$E2E_DIR/sig.bin" "$E2E_DIR/msg.txt"
+    if [ "$g" = cps4 ]; then
+      rm -f "$E2E_DIR/sig.bin"
+      p11 --login --pin 1234 --sign -m SHA256-RSA-PKCS-PSS --mgf MGF1-SHA256 --salt-len 32 --id "$id" \
+        --input-file "$E2E_DIR/msg.txt" --output-file "$E2E_DIR/sig.bin" >/dev/null 2>&1 || true
+      check "$g $where: SHA256-RSA-PKCS-PSS with $key verifies (TLS 1.3 scheme)" \
+        openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \
+        -verify "$E2E_DIR/$key-pub.pem" -signature "$E2E_DIR/sig.bin" "$E2E_DIR/msg.txt"
+    fi
+  done
+  # TLS 1.2 client authentication: CKM_RSA_PKCS with the authentication key over a DigestInfo
+  # (the vendor's module fails it on CPS4 with pkcs11-tool's buffer, cryptolib-reference.md).
+  openssl dgst -sha256 -binary "$E2E_DIR/msg.txt" > "$E2E_DIR/hash.bin"
+  { printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'; cat "$E2E_DIR/hash.bin"; } > "$E2E_DIR/di.bin"
+  rm -f "$E2E_DIR/sig.bin"
+  p11 --login --pin 1234 --sign -m RSA-PKCS --id "$aut_id" \
+    --input-file "$E2E_DIR/di.bin" --output-file "$E2E_DIR/sig.bin" >/dev/null 2>&1 || true
+  check "$g $where: RSA-PKCS with the authentication key verifies" \
+    openssl dgst -sha256 -verify "$E2E_DIR/auth-pub.pem" -signature "$E2E_DIR/sig.bin" "$E2E_DIR/msg.txt"
 }
 
 pin_checks() {   # pin_checks GENERATION WHERE: block the PIN, unblock it with the PUK, change it
@@ -53,6 +89,7 @@ for g in cps3 cps4; do
     check_contains "$g in-process: -L shows the EMULATED token" "token label        : ${g^^}" "$out"
     check_contains "$g in-process: the slot says EMULATED" "EMULATED" "$out"
     run_checks "$g" in-process
+    sign_checks "$g" in-process
     pin_checks "$g" in-process
     echo "$E2E_PASSED $E2E_FAILED" > "$E2E_DIR/counts-$g"
   )
@@ -74,6 +111,7 @@ for g in cps3 cps4; do
   before=$(apdus); p11 -L >/dev/null 2>&1 || true
   log "$g pcscd: -L warm (cache filled) $(( $(apdus) - before )) APDUs"
   run_checks "$g" pcscd
+  sign_checks "$g" pcscd
   pin_checks "$g" pcscd
   before=$(apdus); p11 -O --login --pin 1234 >/dev/null 2>&1 || true
   log "$g pcscd: -O --login (warm) $(( $(apdus) - before )) APDUs"
