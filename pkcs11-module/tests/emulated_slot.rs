@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::{serial, text, EmulatedCard, Module};
 use cryptoki_sys::*;
 
