@@ -137,3 +137,43 @@ ff_stop() {
   [ -z "${FF_MN_PID:-}" ] || wait "$FF_MN_PID" 2>/dev/null || true
   FF_PID=""
 }
+
+# --- checks -----------------------------------------------------------------------------
+
+# Firefox's view: policies applied, our module loaded, the card's token visible.
+check_firefox_state() {
+  local token=$1
+  if ff_cmd '{"cmd": "info"}'; then
+    check_eq "firefox: enterprise policies active" True "$(ff_get 'r["info"]["policies_active"]')"
+    check_eq "firefox: security.default_personal_cert by policy, locked" "Select Automatically True" \
+      "$(ff_get 'r["info"]["default_personal_cert"] + " " + str(r["info"]["default_personal_cert_locked"])')"
+    check_contains "firefox: module loaded by the SecurityDevices policy, token '$token' visible" \
+      "'$token'" "$(ff_get '[m for m in r["info"]["modules"] if m["name"] == "cpscard"]')"
+  else
+    fail "firefox: info" "$FF_REPLY"
+  fi
+}
+
+# check_page DESC: the last navigation loaded the server's page showing the holder's certificate
+check_page() {
+  if [ "$(ff_get 'r["ok"]')" = True ] && [ "$(ff_get 'all(r["contains"].values())')" = True ]; then
+    pass "$1: the page shows the holder ($HOLDER_CN) ($(ff_get 'r["secs"]') s)"
+  else
+    fail "$1: page" "$FF_REPLY"
+  fi
+}
+
+# check_error_page DESC: the last navigation ended on Firefox's error page, promptly, no hang
+check_error_page() {
+  if [ "$(ff_get 'r["ok"]')" = False ] && [ "$(ff_get 'r["hung"]')" = False ] \
+     && [[ $(ff_get 'r["error"]') == *about:neterror* ]]; then
+    pass "$1: error page $(ff_get 'r["error"].split("about:neterror?e=")[1].split("&")[0]') ($(ff_get 'r["secs"]') s, no hang)"
+  else
+    fail "$1: wanted Firefox's error page, no hang" "$FF_REPLY"
+  fi
+}
+
+# ff_login TOKEN: the application-login path (PK11_CheckUserPassword from chrome JS)
+ff_login() {
+  ff_cmd "$("$PY3" -c 'import json,sys; print(json.dumps({"cmd":"login","token":sys.argv[1],"pin":sys.argv[2]}))' "$1" "$PIN")" || true
+}

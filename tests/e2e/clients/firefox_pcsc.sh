@@ -24,39 +24,35 @@ srv_start tls12 -no_tls1_3     # a TLS-1.2 server (what a CPS3 needs)
 srv_start tls13 -tls1_3        # TLS 1.3 only
 srv_start any                  # TLS 1.2 and 1.3: the client's choice
 
-# Firefox's view: policies applied, our module loaded, the card's token visible.
-check_firefox_state() {
-  local token=$1
-  if ff_cmd '{"cmd": "info"}'; then
-    check_eq "firefox: enterprise policies active" True "$(ff_get 'r["info"]["policies_active"]')"
-    check_eq "firefox: security.default_personal_cert by policy, locked" "Select Automatically True" \
-      "$(ff_get 'r["info"]["default_personal_cert"] + " " + str(r["info"]["default_personal_cert_locked"])')"
-    check_contains "firefox: module loaded by the SecurityDevices policy, token '$token' visible" \
-      "'$token'" "$(ff_get '[m for m in r["info"]["modules"] if m["name"] == "cpscard"]')"
-  else
-    fail "firefox: info" "$FF_REPLY"
-  fi
+# CPS4, PIN by the module's pinentry program (CPSCARD_PINENTRY): Firefox asks nothing.
+cps4_pinentry() {
+  use_card cps4 pcsc
+  use_pinentry
+  EXPECT_PAGE=("Client certificate" "CN=$HOLDER_CN" "$AUTH_SERIAL")
+  local token asked; token=$(token_label)
+  [ -n "$token" ] || { fail "CPS4: a token in the slot list of $MODULE_KIND"; card_pull; return; }
+  ff_start cps4
+  check_firefox_state "$token"
+  ff_navigate "$(srv_url any ?cps4-1)" "${EXPECT_PAGE[@]}"; check_page "CPS4, TLS 1.2+1.3 server, PIN by pinentry"
+  check_server_saw "CPS4, TLS 1.2+1.3 server" any TLSv1.3 rsa_pss_rsae_sha256
+  check_eq "CPS4: the pinentry program was asked once (Firefox showed no PIN dialog)" 1 "$(pinentry_asked)"
+  ff_navigate "$(srv_url any ?cps4-2)" "${EXPECT_PAGE[@]}"; check_page "CPS4, second connection"
+  check_server_saw "CPS4, second connection (a new signature)" any TLSv1.3 rsa_pss_rsae_sha256
+  check_eq "CPS4: still logged in, no second PIN request" 1 "$(pinentry_asked)"
+  card_pull
+  ff_navigate "$(srv_url any ?cps4-3)" "${EXPECT_PAGE[@]}"; check_error_page "CPS4 pulled out"
+  check_server_refused "CPS4 pulled out" any TLSv1.3 "certificate_required(116)"
+  card_insert
+  asked=$(pinentry_asked)
+  ff_navigate "$(srv_url any ?cps4-4)" "${EXPECT_PAGE[@]}"; check_page "CPS4 reinserted"
+  check_server_saw "CPS4 reinserted" any TLSv1.3 rsa_pss_rsae_sha256
+  check_eq "CPS4 reinserted: the PIN asked again (a new card session)" $((asked + 1)) "$(pinentry_asked)"
+  ff_stop
+  no_pinentry
+  card_pull
 }
 
-# check_page DESC: the last navigation loaded the server's page showing the holder's certificate
-check_page() {
-  if [ "$(ff_get 'r["ok"]')" = True ] && [ "$(ff_get 'all(r["contains"].values())')" = True ]; then
-    pass "$1: the page shows the holder ($HOLDER_CN) ($(ff_get 'r["secs"]') s)"
-  else
-    fail "$1: page" "$FF_REPLY"
-  fi
-}
-
-# check_error_page DESC: the last navigation ended on Firefox's error page, promptly, no hang
-check_error_page() {
-  if [ "$(ff_get 'r["ok"]')" = False ] && [ "$(ff_get 'r["hung"]')" = False ] \
-     && [[ $(ff_get 'r["error"]') == *about:neterror* ]]; then
-    pass "$1: error page $(ff_get 'r["error"].split("about:neterror?e=")[1].split("&")[0]') ($(ff_get 'r["secs"]') s, no hang)"
-  else
-    fail "$1: wanted Firefox's error page, no hang" "$FF_REPLY"
-  fi
-}
-
+# CPS3, PIN given by the application (Firefox's NSS, PK11_CheckUserPassword).
 cps3_app_login() {
   use_card cps3 pcsc
   EXPECT_PAGE=("Client certificate" "CN=$HOLDER_CN" "$AUTH_SERIAL")
@@ -64,7 +60,7 @@ cps3_app_login() {
   [ -n "$token" ] || { fail "a token with a PIN in $MODULE_KIND's slot list"; return; }
   ff_start cps3
   check_firefox_state "$token"
-  ff_cmd "{\"cmd\": \"login\", \"token\": \"$token\", \"pin\": \"$PIN\"}" || true
+  ff_login "$token"
   check_eq "CPS3: application login (PK11_CheckUserPassword) logs the token in" True "$(ff_get 'r["ok"]')"
   ff_navigate "$(srv_url tls12 ?cps3-1)" "${EXPECT_PAGE[@]}"; check_page "CPS3, TLS 1.2 server"
   check_server_saw "CPS3, TLS 1.2 server" tls12 TLSv1.2 rsa_pkcs1_sha256
@@ -74,7 +70,7 @@ cps3_app_login() {
   ff_navigate "$(srv_url tls12 ?cps3-3)" "${EXPECT_PAGE[@]}"; check_error_page "CPS3 pulled out"
   check_server_refused "CPS3 pulled out" tls12 TLSv1.2 "handshake_failure(40)"
   card_insert
-  ff_cmd "{\"cmd\": \"login\", \"token\": \"$token\", \"pin\": \"$PIN\"}" || true
+  ff_login "$token"
   check_eq "CPS3 reinserted: application login again" True "$(ff_get 'r["ok"]')"
   ff_navigate "$(srv_url tls12 ?cps3-4)" "${EXPECT_PAGE[@]}"; check_page "CPS3 reinserted, TLS 1.2 server"
   check_server_saw "CPS3 reinserted, TLS 1.2 server" tls12 TLSv1.2 rsa_pkcs1_sha256
@@ -82,4 +78,7 @@ cps3_app_login() {
   card_pull
 }
 
-cps3_app_login
+case "$MODULE_KIND" in
+  opensc) cps3_app_login ;;              # OpenSC has neither CPS4 nor a pinentry
+  *) cps4_pinentry; cps3_app_login ;;
+esac

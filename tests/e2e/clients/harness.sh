@@ -244,3 +244,17 @@ clients_cleanup() {
   e2e_cleanup
 }
 trap clients_cleanup EXIT
+
+# --- PIN by pinentry -------------------------------------------------------------------------
+
+# use_pinentry: our module asks its PINs from the scripted pinentry (clients/pinentry-scripted)
+# — the protected authentication path: applications such as Firefox call C_Login(NULL) and
+# never ask themselves. pinentry_asked counts the PIN requests it answered.
+use_pinentry() {
+  export CPSCARD_PINENTRY="$CLIENTS_HERE/pinentry-scripted"
+  export E2E_PINENTRY_PIN=$PIN E2E_PINENTRY_LOG="$E2E_DIR/pinentry.log"
+  export E2E_PINENTRY_DELAY=${E2E_PINENTRY_DELAY:-1}
+  : > "$E2E_PINENTRY_LOG"
+}
+no_pinentry() { unset CPSCARD_PINENTRY E2E_PINENTRY_PIN E2E_PINENTRY_LOG; }
+pinentry_asked() { grep -c '< GETPIN' "$E2E_DIR/pinentry.log" 2>/dev/null || true; }
