@@ -8,7 +8,7 @@
 #   --remove -> gone everywhere; --remove again -> nothing to remove;
 #   without --module -> the libcps_pkcs11.so next to cps-tool.
 # No card is needed: only the module's registration is under test.
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 source "$E2E_HOME/clients/firefox.sh"

@@ -175,7 +175,17 @@ srv_start() {
 }
 srv_url() { echo "https://localhost:${SRV_PORT[$1]}/${2:-}"; }
 srv_stop() { local p=${SRV_PID[$1]:-}; [ -z "$p" ] || { kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }; SRV_PID[$1]=""; }
-srv_handshakes() { sleep 0.2; "$PY3" "$CLIENTS_HERE/tls_trace.py" "$E2E_DIR/server-$1.log" "${SRV_MARK[$1]}"; }
+# srv_handshakes NAME: the handshakes since the mark, once the log is quiet (a client may retry a
+# failed connection some hundred milliseconds later: that retry belongs to this check)
+srv_handshakes() {
+  local i size last=-1
+  for i in $(seq 1 20); do
+    size=$(stat -c %s "$E2E_DIR/server-$1.log")
+    [ "$size" = "$last" ] && break
+    last=$size; sleep 0.3
+  done
+  "$PY3" "$CLIENTS_HERE/tls_trace.py" "$E2E_DIR/server-$1.log" "${SRV_MARK[$1]}"
+}
 # srv_mark NAME: from now on, only new handshakes count
 srv_mark() { SRV_MARK[$1]=$("$PY3" "$CLIENTS_HERE/tls_trace.py" "$E2E_DIR/server-$1.log" | wc -l); }
 

@@ -11,7 +11,7 @@
 #         honest failure (no PSS on a CPS3: an empty Certificate, alert certificate_required);
 #         pulled / reinserted as above.
 # CPSCARD_CLIENT_MODULE=opensc runs the CPS3 part with OpenSC's module instead (harness check).
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 source "$E2E_HOME/clients/firefox.sh"

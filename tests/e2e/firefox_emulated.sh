@@ -7,7 +7,7 @@
 #   CPS3: PIN by the module's pinentry program (protected authentication path: no Firefox
 #         dialog); TLS 1.2 server -> rsa_pkcs1_sha256; TLS-1.3-only server -> the honest failure
 #         (an empty Certificate, alert certificate_required: no PSS on a CPS3).
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 source "$E2E_HOME/clients/firefox.sh"

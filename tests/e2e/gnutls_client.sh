@@ -5,7 +5,7 @@
 #   CPS4 -> TLS 1.3 + rsa_pss_rsae_sha256; CPS3 -> TLS 1.2 + rsa_pkcs1_sha256, and the honest
 #   failure against a TLS-1.3-only server (GnuTLS sends no certificate without PSS).
 # CPSCARD_CLIENT_MODULE=opensc runs the CPS3 part with OpenSC's module (harness check).
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 need pcscd:pcscd pkcs11-tool:opensc openssl:openssl stdbuf:coreutils p11tool:gnutls-bin gnutls-cli:gnutls-bin

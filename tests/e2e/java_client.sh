@@ -5,7 +5,7 @@
 #   with the certificate: SHA256withRSA with both keys of both cards, RSASSA-PSS (SHA-256) with
 #   the authentication key of a CPS4; on a CPS3 PSS must be refused (the card cannot do it).
 # CPSCARD_CLIENT_MODULE=opensc runs the CPS3 part with OpenSC's module (harness check).
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 need pcscd:pcscd pkcs11-tool:opensc java:openjdk-17-jre-headless keytool:openjdk-17-jre-headless \

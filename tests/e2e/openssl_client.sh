@@ -7,7 +7,7 @@
 #           (-sigalgs): OpenSSL cannot know the key cannot do PSS and would otherwise choose
 #           rsa_pss_rsae_sha256 even in TLS 1.2; that choice, and TLS 1.3, fail (checked).
 # CPSCARD_CLIENT_MODULE=opensc runs the CPS3 part with OpenSC's module (harness check).
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 ENGINE=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so

@@ -9,7 +9,7 @@
 # The module file goes to a private copy of the system module directory: p11-kit runs in a
 # mount namespace where /usr/share/p11-kit/modules is a temporary directory holding only ours
 # (as root, p11-kit ignores ~/.config/pkcs11/modules), so the machine's configuration is untouched.
-E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); [ -d "$E2E_HOME/clients" ] || E2E_HOME=${E2E_HOME%/clients}
+E2E_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$E2E_HOME/lib.sh"
 source "$E2E_HOME/clients/harness.sh"
 PROXY=/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so
