@@ -68,6 +68,44 @@ fn wrong_pins_block_and_the_puk_unblocks() {
 }
 
 #[test]
+fn a_blocked_pin_is_unblocked_with_codes_from_a_provider() {
+    for g in GENERATIONS {
+        let (mut t, _card) = token(g, "cps");
+        for _ in 0..3 {
+            let _ = t.login(pin("0000"));
+        }
+        assert!(t.refresh_pin_status(PinKind::User).unwrap().is_blocked());
+        // a pinentry-like provider asked for the PUK, then for the new PIN
+        let answer = |r: &cpscard::sign::PinRequest| {
+            Ok(zeroize::Zeroizing::new(match r.kind {
+                PinKind::Puk => "12345678".to_string(),
+                PinKind::User => "4321".to_string(),
+            }))
+        };
+        let (mut for_puk, mut for_new) = (answer, answer);
+        t.unblock_pin(
+            PinSource::Entry(&mut for_puk),
+            PinSource::Entry(&mut for_new),
+        )
+        .unwrap();
+        t.login(pin("4321")).unwrap();
+        assert!(t.is_logged_in());
+        // asking for the code to log in with, while blocked, is refused before the provider
+        for _ in 0..3 {
+            let _ = t.login(pin("0000"));
+        }
+        let mut never =
+            |_: &cpscard::sign::PinRequest| -> Result<zeroize::Zeroizing<String>, TokenError> {
+                panic!("the provider must not be asked for a blocked PIN")
+            };
+        assert_eq!(
+            t.login(PinSource::Entry(&mut never)),
+            Err(TokenError::PinLocked)
+        );
+    }
+}
+
+#[test]
 fn so_login_then_init_pin() {
     for g in GENERATIONS {
         let (mut t, _) = token(g, "cps");

@@ -25,6 +25,18 @@ pub enum PinPurpose {
     NewPin,
 }
 
+impl PinPurpose {
+    /// True when the code asked for is checked against the card's current code (and so costs
+    /// a try): asking for it when that code is blocked is pointless. A new PIN is not checked:
+    /// it is asked for precisely when the PIN is blocked (unblock).
+    pub fn checks_a_code(self) -> bool {
+        matches!(
+            self,
+            PinPurpose::Login | PinPurpose::ChangeOld | PinPurpose::Unblock
+        )
+    }
+}
+
 /// What a provider is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinRequest {

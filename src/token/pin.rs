@@ -209,7 +209,7 @@ impl Token {
             }
             PinSource::Entry(provider) => {
                 let request = self.pin_request(kind, purpose);
-                if request.tries_left == Some(0) {
+                if purpose.checks_a_code() && request.tries_left == Some(0) {
                     return Err(TokenError::PinLocked);
                 }
                 let code = provider.get_pin(&request)?;
