@@ -43,6 +43,10 @@ cps4_pinentry() {
   ff_navigate "$(srv_url any ?cps4-3)" "${EXPECT_PAGE[@]}"; check_error_page "CPS4 pulled out"
   check_server_refused "CPS4 pulled out" any TLSv1.3 "certificate_required(116)"
   card_insert
+  # as a user would: wait until Firefox shows the card again (NSS re-checks a slot lazily)
+  ff_cmd "$("$PY3" -c 'import json,sys; print(json.dumps({"cmd":"logged_in","token":sys.argv[1],"wait":10}))' "$token")" || true
+  check_eq "CPS4 reinserted: Firefox sees the token again ($(ff_get 'r["secs"]') s), logged out" "True False" \
+    "$(ff_get 'str(r["found"]) + " " + str(r.get("logged_in"))')"
   asked=$(pinentry_asked)
   ff_navigate "$(srv_url any ?cps4-4)" "${EXPECT_PAGE[@]}"; check_page "CPS4 reinserted"
   check_server_saw "CPS4 reinserted" any TLSv1.3 rsa_pss_rsae_sha256

@@ -8,7 +8,7 @@
 #   Preferences           security.default_personal_cert = "Select Automatically" (locked)
 # plus the policies that keep a test browser quiet (no updates, no telemetry, no first-run page).
 # No security preference is flipped; user.js holds only the Marionette port and prefs that stop
-# background network traffic (safe browsing, captive portal, remote settings).
+# background network traffic (safe browsing, captive portal, remote settings, site icons).
 #
 #   ff_start TAG [extra policies JSON members]   starts Firefox + the Marionette co-process
 #                (FF_USE_PROFILE=DIR: that existing profile instead of a new one;
@@ -67,6 +67,7 @@ user_pref("browser.safebrowsing.downloads.enabled", false);
 user_pref("network.connectivity-service.enabled", false);
 user_pref("services.settings.server", "http://127.0.0.1:9/");
 user_pref("extensions.getAddons.cache.enabled", false);
+user_pref("browser.chrome.site_icons", false);
 EOF
 }
 
