@@ -95,6 +95,11 @@ fn transceive_inner(
     }
     let mut resp = transmit_raw(t, last, mask)?;
     if let StatusWord::WrongLe(n) = resp.sw {
+        // A PIN command is never sent twice: a card answering `6C xx` to VERIFY would
+        // otherwise cost a second try (found by fuzzing, fuzz/README.md).
+        if last.is_secret() {
+            return Ok(resp);
+        }
         let le = if n == 0 { 256 } else { n as usize };
         resp = transmit_raw(t, &last.clone().with_le(le), mask)?;
     }
@@ -197,6 +202,19 @@ mod tests {
         let r = transceive(&mut card, &cmd, &ExchangeRules::default()).unwrap();
         assert_eq!(r.data().len(), 12);
         assert!(r.is_success());
+    }
+
+    #[test]
+    fn a_pin_command_answered_6c_is_not_sent_again() {
+        // fuzz/artifacts card_driver: VERIFY answered 6C 6F was resent with Le 6F, two tries
+        for ins in ["20", "24", "2C"] {
+            let cmd_hex: &'static str = format!("00{ins}00010831323334FFFFFFFF").leak();
+            let mut card = script(&[(cmd_hex, "6C6F")]);
+            let cmd = Command::parse(&hex::decode(cmd_hex).unwrap()).unwrap();
+            let r = transceive(&mut card, &cmd, &ExchangeRules::default()).unwrap();
+            assert_eq!(r.sw, StatusWord::WrongLe(0x6F));
+            assert!(card.steps.is_empty());
+        }
     }
 
     #[test]
