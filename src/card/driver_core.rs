@@ -20,7 +20,6 @@ use super::rsa_pad::digest_from_pkcs1_input;
 use super::types::{KeyRef, PinKind, PinState, PinStatus};
 use super::CardError;
 use crate::apdu::{Command, Response, StatusWord};
-use zeroize::Zeroizing;
 
 /// How one card generation says what both say.
 pub(crate) trait Dialect: Sized {
@@ -275,11 +274,7 @@ impl<D: Dialect> Link<State<D>> {
     pub fn write_file(&mut self, path: &FilePath, data: &[u8]) -> Result<(), CardError> {
         self.run(Replay::Allowed, |io| {
             let size = io.ef_size(path)?;
-            if data.len() > size {
-                return Err(CardError::InvalidInput("data larger than the file"));
-            }
-            let mut body = Zeroizing::new(data.to_vec());
-            body.resize(size, 0);
+            let body = super::ef_io::padded_body(data, size)?;
             let update = |offset, part: &[u8]| iso_commands::update_binary(D::CLA, offset, part);
             io.write_body(update, &body, D::MAX_WRITE)
         })

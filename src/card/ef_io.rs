@@ -6,9 +6,25 @@
 use super::link::Io;
 use super::CardError;
 use crate::apdu::{Command, StatusWord};
+use zeroize::Zeroizing;
 
 /// Largest offset READ/UPDATE BINARY can address with P1-P2 (15 bits).
 const MAX_OFFSET: usize = 0x7FFF;
+
+/// `data` zero-padded to `size`, the file size the card gave, for a whole-file write.
+/// A size beyond what UPDATE BINARY can address is refused before any allocation (found
+/// by fuzzing: an FCI claiming 4 GiB made the host zero-fill 4 GiB).
+pub(crate) fn padded_body(data: &[u8], size: usize) -> Result<Zeroizing<Vec<u8>>, CardError> {
+    if size > MAX_OFFSET + 1 {
+        return Err(CardError::Unsupported("file larger than 32 KiB"));
+    }
+    if data.len() > size {
+        return Err(CardError::InvalidInput("data larger than the file"));
+    }
+    let mut body = Zeroizing::new(data.to_vec());
+    body.resize(size, 0);
+    Ok(body)
+}
 
 impl<S> Io<'_, S> {
     /// Reads the current EF from offset 0. `read(offset, le)` builds the READ BINARY command.
@@ -18,7 +34,8 @@ impl<S> Io<'_, S> {
         size: Option<usize>,
         chunk: usize,
     ) -> Result<Vec<u8>, CardError> {
-        let mut out = Vec::with_capacity(size.unwrap_or(chunk));
+        // the size is the card's word: never reserve more than a file can hold (fuzzing)
+        let mut out = Vec::with_capacity(size.unwrap_or(chunk).min(MAX_OFFSET + 1));
         loop {
             let want = match size {
                 Some(s) => s.saturating_sub(out.len()).min(chunk),
@@ -67,5 +84,28 @@ impl<S> Io<'_, S> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_body_checks_the_card_size_first() {
+        assert_eq!(&*padded_body(b"AB", 4).unwrap(), b"AB\0\0");
+        assert_eq!(&*padded_body(b"", 0).unwrap(), b"");
+        assert_eq!(padded_body(&[1; 0x8000], 0x8000).unwrap().len(), 0x8000);
+        assert!(matches!(
+            padded_body(b"ABC", 2),
+            Err(CardError::InvalidInput(_))
+        ));
+        // sizes the card may claim (FCP tag 80 of up to 4 bytes): refused, nothing allocated
+        for size in [0x8001, 0xFFFF_FFFF, usize::MAX] {
+            assert!(matches!(
+                padded_body(b"AB", size),
+                Err(CardError::Unsupported(_))
+            ));
+        }
     }
 }

@@ -392,3 +392,22 @@ fn pinpad_templates() {
         })
     );
 }
+
+#[test]
+fn a_huge_file_size_is_refused_before_any_allocation() {
+    // fuzzing (card_driver, out-of-memory): an FCI claiming FFFFFFFF bytes made write_file
+    // zero-fill 4 GiB before write_body refused the size with this same error
+    let p = hx(&app(0xD107).to_bytes_from_mf());
+    let (mut d, s) = driver(vec![
+        ex(OPEN, "9000"),
+        ex(
+            &format!("01A40800{:02X}{p}00", p.len() / 2),
+            "6F06 8004FFFFFFFF 9000",
+        ),
+    ]);
+    assert_eq!(
+        d.write_file(&app(0xD107), b"AB"),
+        Err(CardError::Unsupported("file larger than 32 KiB"))
+    );
+    s.assert_done();
+}
