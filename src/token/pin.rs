@@ -167,6 +167,8 @@ impl Token {
         self.require_pin()?;
         let result = match source {
             PinSource::Pinpad => self.pinpad_verify(kind, purpose),
+            // known blocked (fresh status): not probed with a VERIFY, as a dialog is not shown
+            PinSource::Given(_) if self.known_blocked(kind) => Err(TokenError::PinLocked),
             source => match self.obtain(source, kind, purpose) {
                 Ok(pin) => self.card(|d| d.verify(&pin)),
                 Err(e) => Err(e),
@@ -174,6 +176,11 @@ impl Token {
         };
         self.pins.learn(kind, &result);
         result
+    }
+
+    /// True when the cached, fresh status says `kind` is blocked (no APDU).
+    fn known_blocked(&self, kind: PinKind) -> bool {
+        self.pins.fresh(kind).is_some_and(|s| s.is_blocked())
     }
 
     /// Builds the request shown by a PIN entry provider, with the tries left (from the cache
@@ -228,6 +235,9 @@ impl Token {
             let r = self.pinpad_change();
             self.pins.learn(PinKind::User, &r);
             return r;
+        }
+        if matches!(old, PinSource::Given(_)) && self.known_blocked(PinKind::User) {
+            return Err(TokenError::PinLocked);
         }
         let old = self.obtain(old, PinKind::User, PinPurpose::ChangeOld)?;
         let new = self.obtain(new, PinKind::User, PinPurpose::ChangeNew)?;
