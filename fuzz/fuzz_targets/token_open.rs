@@ -1,0 +1,41 @@
+//! A whole token from fuzzed card files (`Token::open` over the real driver and a card that
+//! serves the fuzzer's files): binding, certificates, holder identity, objects, mechanisms —
+//! never a panic, never a VERIFY with a code.
+//!
+//! Input: as `card_binding`: `selector` then records `[len u16] fid_hi fid_lo content…`.
+#![no_main]
+use cpscard::token::{Token, TokenOptions};
+use cpscard_fuzz::{card_kind, files_from_records, records, FileCard};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let [selector, rest @ ..] = data else {
+        return;
+    };
+    let (_, atr, protocol) = card_kind(*selector);
+    let files = files_from_records(&records(rest));
+    let card = FileCard::new(atr, protocol, files, selector & 0x80 != 0);
+    let counts = card.counts.clone();
+    if let Ok(mut token) = Token::open(Box::new(card), TokenOptions::default()) {
+        let _ = format!("{:?}", token.info());
+        for id in token.object_ids() {
+            let _ = token.object_by_key(id.key());
+        }
+        let _ = (token.mechanisms(), token.identity_from_certificate());
+        let _ = token.identity();
+        for key in token.private_keys() {
+            let _ = (key.mechanisms(), token.certificate_of(key));
+        }
+        let ids: Vec<_> = token.data_objects().iter().map(|d| d.id.clone()).collect();
+        for id in ids.iter().take(4) {
+            let _ = token.data_size(id);
+            let _ = token.read_data(id);
+        }
+    }
+    assert_eq!(
+        counts.verifies_with_data(),
+        0,
+        "opening a token sent a VERIFY with a code"
+    );
+    assert_eq!(counts.pin_changes(), 0);
+});
