@@ -1,0 +1,212 @@
+//! APDU budget (issue 7 item 1, DESIGN §8): what each step costs through the module exactly as
+//! Firefox calls it, counted by the emulator, with the exact numbers asserted so that any
+//! regression (or improvement) shows. Both cards:
+//! - first enumeration of a new card (token info + every public object and its attributes),
+//!   cold persistent cache;
+//! - the same enumeration repeated in the same process: 0;
+//! - a fresh library (`C_Finalize` + `C_Initialize`, as a new process) with the warm persistent
+//!   cache: only what proves it is the same card;
+//! - `C_Login`; one signature after login with each key; one PSS signature on CPS4.
+//!
+//! Run with `--nocapture` to see the table.
+
+#![cfg(feature = "emulator")]
+
+mod common;
+
+use std::ptr::null_mut;
+use std::sync::{Arc, Mutex};
+
+use common::raw::{attr, f, find, login, mech, open, slot_list, ulong};
+use cps_pkcs11::emulated::EmulatedSource;
+use cps_pkcs11::token_adapter::TokenSettings;
+use cps_pkcs11::SlotSource;
+use cpscard::emulator::{EmulatedCard, Generation};
+use cpscard::token::CacheChoice;
+use cryptoki_sys::*;
+
+/// One library state per process: the two cards are measured one after the other.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The counted steps of one card.
+#[derive(Debug, PartialEq, Eq)]
+struct Budget {
+    first_enumeration: u64,
+    repeated_enumeration: u64,
+    warm_enumeration: u64,
+    warm_repeated: u64,
+    login: u64,
+    sign_sig: u64,
+    sign_aut: u64,
+    pss: Option<u64>,
+}
+
+/// Slots, slot and token info, a session, every object with the attributes a browser shows.
+fn enumerate(slot: CK_SLOT_ID) {
+    let ff = f();
+    assert_eq!(slot_list(true), vec![slot]);
+    let mut si = CK_SLOT_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetSlotInfo.unwrap())(slot, &mut si) },
+        CKR_OK
+    );
+    let mut ti = CK_TOKEN_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetTokenInfo.unwrap())(slot, &mut ti) },
+        CKR_OK
+    );
+    let h = open(slot, false);
+    let objects = find(h, &[]);
+    assert!(objects.len() >= 4, "{} public objects", objects.len());
+    for o in &objects {
+        for kind in [CKA_CLASS, CKA_LABEL, CKA_PRIVATE, CKA_TOKEN] {
+            attr(h, *o, kind).unwrap();
+        }
+        if attr(h, *o, CKA_CLASS).unwrap() == ulong(CKO_CERTIFICATE) {
+            attr(h, *o, CKA_VALUE).unwrap();
+            attr(h, *o, CKA_ID).unwrap();
+            attr(h, *o, CKA_SUBJECT).unwrap();
+            attr(h, *o, CKA_ISSUER).unwrap();
+            attr(h, *o, CKA_SERIAL_NUMBER).unwrap();
+        }
+    }
+    unsafe { (ff.C_CloseSession.unwrap())(h) };
+}
+
+fn key(h: CK_SESSION_HANDLE, label: &str) -> CK_OBJECT_HANDLE {
+    let found = find(
+        h,
+        &[
+            (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
+            (CKA_LABEL, label.as_bytes().to_vec()),
+        ],
+    );
+    assert_eq!(found.len(), 1, "{label}");
+    found[0]
+}
+
+fn sign(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, mut m: CK_MECHANISM, data: &[u8]) {
+    let ff = f();
+    assert_eq!(unsafe { (ff.C_SignInit.unwrap())(h, &mut m, key) }, CKR_OK);
+    let mut sig = vec![0u8; 512];
+    let mut n: CK_ULONG = 512;
+    let mut d = data.to_vec();
+    let r =
+        unsafe { (ff.C_Sign.unwrap())(h, d.as_mut_ptr(), d.len() as _, sig.as_mut_ptr(), &mut n) };
+    assert_eq!(r, CKR_OK, "{}", common::rv(r));
+    assert_eq!(n, 256, "a 2048-bit signature");
+}
+
+fn measure(generation: Generation) -> Budget {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    unsafe { (f().C_Finalize.unwrap())(null_mut()) };
+    common::isolate();
+    let dir = std::env::temp_dir().join(format!(
+        "cps-apdu-budget-{generation}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let card = EmulatedCard::builtin(generation, "cps").unwrap();
+    let source = Arc::new(EmulatedSource::with_settings(
+        card,
+        TokenSettings {
+            cache: CacheChoice::Dir(dir.clone()),
+            ..TokenSettings::default()
+        },
+    ));
+    let handle: Arc<Mutex<EmulatedCard>> = source.card();
+    cps_pkcs11::set_slot_sources(move || Ok(vec![source.clone() as Arc<dyn SlotSource>]));
+    let apdus = || handle.lock().unwrap().stats().apdus;
+    let cost = |op: &mut dyn FnMut()| {
+        let before = apdus();
+        op();
+        apdus() - before
+    };
+    let ff = f();
+    let start = |slot: &mut CK_SLOT_ID| {
+        assert_eq!(unsafe { (ff.C_Initialize.unwrap())(null_mut()) }, CKR_OK);
+        let slots = slot_list(true);
+        assert_eq!(slots.len(), 1);
+        *slot = slots[0];
+        enumerate(*slot);
+    };
+    let mut slot = 0;
+    let first_enumeration = cost(&mut || start(&mut slot));
+    let repeated_enumeration = cost(&mut || enumerate(slot));
+    assert_eq!(unsafe { (ff.C_Finalize.unwrap())(null_mut()) }, CKR_OK);
+    let warm_enumeration = cost(&mut || start(&mut slot));
+    let warm_repeated = cost(&mut || enumerate(slot));
+    let h = open(slot, true);
+    let login = cost(&mut || assert_eq!(login(h, CKU_USER, b"1234"), CKR_OK));
+    let sig_key = key(h, "CPS_PRIV_SIG");
+    let aut_key = key(h, "CPS_PRIV_AUT");
+    let sign_sig = cost(&mut || sign(h, sig_key, mech(CKM_SHA256_RSA_PKCS), b"hello"));
+    let sign_aut = cost(&mut || {
+        let di = cpscard::crypto::HashAlg::Sha256.digest_info(&[7; 32]);
+        sign(h, aut_key, mech(CKM_RSA_PKCS), &di)
+    });
+    let pss = (generation == Generation::Cps4).then(|| {
+        cost(&mut || {
+            let mut params = CK_RSA_PKCS_PSS_PARAMS {
+                hashAlg: CKM_SHA256,
+                mgf: CKG_MGF1_SHA256,
+                sLen: 32,
+            };
+            let m = CK_MECHANISM {
+                mechanism: CKM_SHA256_RSA_PKCS_PSS,
+                pParameter: (&mut params as *mut CK_RSA_PKCS_PSS_PARAMS).cast(),
+                ulParameterLen: std::mem::size_of::<CK_RSA_PKCS_PSS_PARAMS>() as CK_ULONG,
+            };
+            sign(h, aut_key, m, b"tls13 handshake")
+        })
+    });
+    assert_eq!(unsafe { (ff.C_Finalize.unwrap())(null_mut()) }, CKR_OK);
+    cps_pkcs11::clear_slot_sources();
+    let _ = std::fs::remove_dir_all(&dir);
+    let b = Budget {
+        first_enumeration,
+        repeated_enumeration,
+        warm_enumeration,
+        warm_repeated,
+        login,
+        sign_sig,
+        sign_aut,
+        pss,
+    };
+    println!("{generation}: {b:?}");
+    b
+}
+
+#[test]
+fn cps3_apdu_budget() {
+    assert_eq!(
+        measure(Generation::Cps3),
+        Budget {
+            first_enumeration: 34,
+            repeated_enumeration: 0,
+            warm_enumeration: 7,
+            warm_repeated: 0,
+            login: 1,
+            sign_sig: 5,
+            sign_aut: 3,
+            pss: None,
+        }
+    );
+}
+
+#[test]
+fn cps4_apdu_budget() {
+    assert_eq!(
+        measure(Generation::Cps4),
+        Budget {
+            first_enumeration: 29,
+            repeated_enumeration: 0,
+            warm_enumeration: 7,
+            warm_repeated: 0,
+            login: 1,
+            sign_sig: 2,
+            sign_aut: 3,
+            pss: Some(2),
+        }
+    );
+}
