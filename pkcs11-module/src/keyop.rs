@@ -251,7 +251,12 @@ pub fn finish(
         Kind::Verify => Err(Error::General("verify has no output")),
     });
     state::with(|lib| {
-        let slot = kind.op(&mut lib.session_mut(h)?.ops);
+        let slot = match lib.session_mut(h) {
+            Ok(s) => kind.op(&mut s.ops),
+            // The card went during the call and took its sessions along: the call's own error
+            // (CKR_DEVICE_REMOVED) says why, not the handle that just died.
+            Err(e) => return Err(result.err().unwrap_or(e)),
+        };
         match result {
             Err(e) => {
                 *slot = None;

@@ -2,11 +2,15 @@
 //! `set_slot_sources`), so that the card's APDU counter and state can be read (DESIGN §4, §8):
 //! what each operation costs, that repeated enumeration costs nothing, that a length query
 //! never signs, that logout resets the card, removal and re-insertion, slot events, and the
-//! protected authentication path through a pinentry program.
+//! protected authentication path through a pinentry program; and (module `faults`) the pulled
+//! card / reset matrix.
 
 #![cfg(feature = "emulator")]
 
 mod common;
+/// The pulled card / reset matrix through the C ABI (issue 6 item 1).
+#[path = "in_process/faults.rs"]
+mod faults;
 
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -158,13 +158,19 @@ impl EmulatedCard {
 
     /// The fixture certificate of the card (`sign` or `auth`), DER.
     pub fn fixture_certificate(&self, which: &str) -> Vec<u8> {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../fixtures/cards")
-            .join(self.generation)
-            .join("cps")
-            .join(format!("{which}.der"));
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        fixture_certificate(self.generation, which)
     }
+}
+
+/// The fixture certificate (`sign` or `auth`, DER) of the `cps` card of `generation`
+/// (`cps3`/`cps4`).
+pub fn fixture_certificate(generation: &str, which: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/cards")
+        .join(generation)
+        .join("cps")
+        .join(format!("{which}.der"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 impl Drop for EmulatedCard {
