@@ -57,7 +57,7 @@ pub fn open_token(
         cache: settings.cache.clone(),
         pin_status_max_age: PIN_STATUS_MAX_AGE,
     };
-    let token = match Token::open(transport, options) {
+    let mut token = match Token::open(transport, options) {
         Ok(t) => t,
         Err(TokenError::NotRecognized(why)) => {
             log::info!("{reader}: not a CPS card ({why})");
@@ -69,7 +69,37 @@ pub fn open_token(
             return Err(token_errors::convert(e, Generation::Cps3));
         }
     };
+    end_inherited_login(&mut token, &reader)?;
     Ok(Box::new(CpsToken::new(token, settings)))
+}
+
+/// A new token never inherits a verified PIN (issue 6 item 8): the card keeps its security state
+/// across PC/SC connections while it stays powered, so a process killed while logged in (no
+/// C_Logout, C_CloseSession or C_Finalize, which all reset it) would leave the card usable
+/// without the PIN by whatever talks to it next. When this process first sees the card
+/// verified, its security state is reset (CPS3: SELECT of the root AID; CPS4: a card reset).
+/// Costs no APDU in the usual case: the PIN status read here is the one C_GetTokenInfo needs
+/// next (cached for [`PIN_STATUS_MAX_AGE`]). The price: another process logged in on the same
+/// card at that moment is logged out, as with C_Logout (the PIN state is card-global).
+fn end_inherited_login(token: &mut Token, reader: &str) -> Result<()> {
+    if !token.info().has_pin {
+        return Ok(());
+    }
+    let generation = token.info().card_kind.generation();
+    match token.pin_status(PinKind::User) {
+        Ok(s) if s.is_verified() => {
+            log::info!("{reader}: the card's PIN was left verified: resetting its security state");
+            token
+                .logout()
+                .map_err(|e| token_errors::convert(e, generation))
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.is_card_event() => Err(token_errors::convert(e, generation)),
+        Err(e) => {
+            log::debug!("{reader}: PIN status unknown at open: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// One opened CPS card.

@@ -333,6 +333,43 @@ fn logout_and_the_last_session_reset_the_card() {
 }
 
 #[test]
+fn a_pin_left_verified_by_another_process_is_reset_when_the_module_opens_the_card() {
+    for generation in [Generation::Cps3, Generation::Cps4] {
+        let e = env(generation);
+        // A new card for the module to open, then "another process" verifies the PIN and goes
+        // away without logging out (killed): the card stays verified.
+        e.card.lock().unwrap().remove();
+        assert!(slot_list(true).is_empty());
+        e.card.lock().unwrap().reinsert();
+        let reader = EmulatedReader::from_shared(e.card.clone());
+        let mut other = Token::open(Box::new(reader), TokenOptions::default()).unwrap();
+        other
+            .login(cpscard::sign::PinSource::given("1234").unwrap())
+            .unwrap();
+        drop(other);
+        assert!(card_pin_verified(&e.card), "{generation}: left verified");
+        let verifies = e.card.lock().unwrap().stats().verify_with_data.clone();
+        let cost = e.cost(|| assert_eq!(slot_list(true), vec![e.slot]));
+        assert!(
+            !card_pin_verified(&e.card),
+            "{generation}: the module's open reset the card's security state"
+        );
+        println!("{generation}: open of a card left verified: {cost} APDUs");
+        // Nothing private without a login, and the login works as usual.
+        let h = open(e.slot, false);
+        assert!(find(h, &[(CKA_PRIVATE, vec![CK_TRUE])]).is_empty());
+        assert_eq!(
+            e.card.lock().unwrap().stats().verify_with_data,
+            verifies,
+            "{generation}: no VERIFY on the user's behalf"
+        );
+        assert_eq!(login(h, CKU_USER, b"1234"), CKR_OK);
+        let k = key(h, "CPS_PRIV_SIG");
+        sign(h, k, CKM_SHA256_RSA_PKCS, b"after a login of our own");
+    }
+}
+
+#[test]
 fn removal_and_reinsertion_rebuild_the_token_and_raise_events() {
     let e = env(Generation::Cps4);
     let ff = f();
