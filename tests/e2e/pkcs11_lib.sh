@@ -26,6 +26,13 @@ build_module() {
   [ -r "$MODULE" ] || { echo "FAIL - no module at $MODULE" >&2; exit 1; }
 }
 
+# The C-ABI driver of the reliability scripts (pkcs11-module/examples/p11_drive.rs): sets DRIVE.
+DRIVE=${CARGO_TARGET_DIR:-$E2E_ROOT/target}/debug/examples/p11_drive
+build_driver() {
+  (cd "$E2E_ROOT" && cargo build -q -p cps-pkcs11 --example p11_drive)
+  [ -x "$DRIVE" ] || { echo "FAIL - no driver at $DRIVE" >&2; exit 1; }
+}
+
 normalise_objects() {
   sed -n -E \
     -e 's/^(Certificate Object|Public Key Object|Private Key Object)(;.*)?$/\1\2/p' \
