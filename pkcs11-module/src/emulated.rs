@@ -81,6 +81,7 @@ impl SlotSource for EmulatedSource {
             name: self.name.clone(),
             insertion: 0,
             was_present: false,
+            insertions_seen: 0,
             settings: self.settings.clone(),
         }))
     }
@@ -93,6 +94,8 @@ struct EmulatedSlot {
     /// Counts insertions seen (removal and reinsertion are fault-injection operations).
     insertion: u64,
     was_present: bool,
+    /// The card's [`EmulatedCard::insertions`] at the last look.
+    insertions_seen: u64,
     settings: TokenSettings,
 }
 
@@ -102,11 +105,17 @@ impl SlotDevice for EmulatedSlot {
     }
 
     fn card_state(&mut self) -> Result<CardState> {
-        let present = self.card.lock()?.is_present();
-        if present && !self.was_present {
+        let (present, insertions) = {
+            let card = self.card.lock()?;
+            (card.is_present(), card.insertions())
+        };
+        // A new insertion also when the card was pulled and put back between two looks (the
+        // card's counter, as pcscd's event counter for a PC/SC reader).
+        if present && (!self.was_present || insertions != self.insertions_seen) {
             self.insertion += 1;
         }
         self.was_present = present;
+        self.insertions_seen = insertions;
         Ok(if present {
             CardState::Present {
                 insertion: self.insertion,

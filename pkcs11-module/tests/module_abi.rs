@@ -1,7 +1,11 @@
 //! The built `libcps_pkcs11.so`, loaded as an application loads it, with no slot source (no card
-//! layer yet): life cycle, info, function lists and interfaces, argument misuse, slot events.
+//! layer yet): life cycle, info, function lists and interfaces, argument misuse, slot events;
+//! and the misuse matrix over both emulated cards (`module_abi/misuse.rs`).
 
 mod common;
+#[cfg(feature = "emulator")]
+#[path = "module_abi/misuse.rs"]
+mod misuse;
 
 use std::ffi::c_void;
 use std::ptr::null_mut;

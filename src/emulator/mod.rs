@@ -257,6 +257,9 @@ pub struct EmulatedCard {
     latency: Latency,
     powered: bool,
     present: bool,
+    /// Times the card was put back (a reader's event counter: a removal and reinsertion between
+    /// two looks is still seen).
+    insertions: u64,
     reset_notice: bool,
     save_error: Option<String>,
 }
@@ -333,6 +336,7 @@ impl EmulatedCard {
             latency: Latency::None,
             powered: false,
             present: true,
+            insertions: 0,
             reset_notice: false,
             save_error: None,
         };
@@ -432,8 +436,14 @@ impl EmulatedCard {
     /// Puts the card back (powered, fresh state).
     pub fn reinsert(&mut self) {
         self.present = true;
+        self.insertions += 1;
         self.reset_notice = false;
         self.power_on();
+    }
+
+    /// How many times the card was put back since it was made (see [`Self::reinsert`]).
+    pub fn insertions(&self) -> u64 {
+        self.insertions
     }
 
     /// True once after a reset by "another application" until the reader reconnects.

@@ -49,6 +49,15 @@ pub fn find(
     h: CK_SESSION_HANDLE,
     template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)],
 ) -> Vec<CK_OBJECT_HANDLE> {
+    find_with(f(), h, template)
+}
+
+/// [`find`] through the function list `ff` (the in-process one or the built `.so`'s).
+pub fn find_with(
+    ff: &CK_FUNCTION_LIST,
+    h: CK_SESSION_HANDLE,
+    template: &[(CK_ATTRIBUTE_TYPE, Vec<u8>)],
+) -> Vec<CK_OBJECT_HANDLE> {
     let mut t: Vec<CK_ATTRIBUTE> = template
         .iter()
         .map(|(k, v)| CK_ATTRIBUTE {
@@ -57,7 +66,6 @@ pub fn find(
             ulValueLen: v.len() as CK_ULONG,
         })
         .collect();
-    let ff = f();
     assert_eq!(
         unsafe { (ff.C_FindObjectsInit.unwrap())(h, t.as_mut_ptr(), t.len() as CK_ULONG) },
         CKR_OK
