@@ -1,8 +1,12 @@
 //! The built `libcps_pkcs11.so`, loaded as an application loads it, with no slot source (no card
 //! layer yet): life cycle, info, function lists and interfaces, argument misuse, slot events;
-//! and the misuse matrix over both emulated cards (`module_abi/misuse.rs`).
+//! the misuse matrix over both emulated cards (`module_abi/misuse.rs`) and the resident set over
+//! 10 000 signatures (`module_abi/memory.rs`).
 
 mod common;
+#[cfg(feature = "emulator")]
+#[path = "module_abi/memory.rs"]
+mod memory;
 #[cfg(feature = "emulator")]
 #[path = "module_abi/misuse.rs"]
 mod misuse;

@@ -63,21 +63,21 @@ macro_rules! case {
 }
 
 /// What a row starts with: a fresh read/write session `h` of the logged-in token, the keys.
-struct Fx {
-    f: &'static CK_FUNCTION_LIST,
+pub(crate) struct Fx {
+    pub(crate) f: &'static CK_FUNCTION_LIST,
     /// The most CKM_RSA_PKCS signs with the authentication key: k-11 = 245 bytes (PKCS#11 2.40
     /// curr §2.1.6), but 102 on a CPS3, whose INTERNAL AUTHENTICATE takes 40 % of the modulus.
-    raw_max: usize,
-    slot: CK_SLOT_ID,
-    h: CK_SESSION_HANDLE,
-    sig: CK_OBJECT_HANDLE,
-    aut: CK_OBJECT_HANDLE,
-    sig_pub: CK_OBJECT_HANDLE,
-    aut_pub: CK_OBJECT_HANDLE,
-    cert: CK_OBJECT_HANDLE,
-    cps_data: CK_OBJECT_HANDLE,
+    pub(crate) raw_max: usize,
+    pub(crate) slot: CK_SLOT_ID,
+    pub(crate) h: CK_SESSION_HANDLE,
+    pub(crate) sig: CK_OBJECT_HANDLE,
+    pub(crate) aut: CK_OBJECT_HANDLE,
+    pub(crate) sig_pub: CK_OBJECT_HANDLE,
+    pub(crate) aut_pub: CK_OBJECT_HANDLE,
+    pub(crate) cert: CK_OBJECT_HANDLE,
+    pub(crate) cps_data: CK_OBJECT_HANDLE,
     /// The card, when the module runs in-process over it (removal rows).
-    card: Option<Arc<Mutex<Card>>>,
+    pub(crate) card: Option<Arc<Mutex<Card>>>,
 }
 
 fn p(d: &[u8]) -> *mut u8 {
@@ -125,7 +125,7 @@ fn two(
 }
 
 impl Fx {
-    fn ok(&self, r: CK_RV, what: &str) {
+    pub(crate) fn ok(&self, r: CK_RV, what: &str) {
         assert_eq!(r, CKR_OK, "{what}: {}", rv(r));
     }
 
@@ -202,7 +202,7 @@ impl Fx {
         self.ok(r, "the operation's C_xInit");
     }
 
-    fn sign_init(&self, kind: CK_MECHANISM_TYPE, key: CK_OBJECT_HANDLE) {
+    pub(crate) fn sign_init(&self, kind: CK_MECHANISM_TYPE, key: CK_OBJECT_HANDLE) {
         self.init(self.f.C_SignInit, kind, key);
     }
 
@@ -219,14 +219,14 @@ impl Fx {
     }
 
     /// `C_Sign` of [`DATA`] with a buffer of `room` bytes.
-    fn sign(&self, room: Option<usize>) -> (CK_RV, CK_ULONG, Vec<u8>) {
+    pub(crate) fn sign(&self, room: Option<usize>) -> (CK_RV, CK_ULONG, Vec<u8>) {
         two(room, |b, l| {
             call!(self, C_Sign, self.h, p(DATA), n(DATA), b, l)
         })
     }
 
     /// `C_VerifyInit` + `C_Verify` in a session of its own.
-    fn verify(
+    pub(crate) fn verify(
         &self,
         kind: CK_MECHANISM_TYPE,
         key: CK_OBJECT_HANDLE,
@@ -1911,14 +1911,18 @@ const REMOVAL: &[Case] = &[
 
 /// Runs rows on one card, each from a fresh read/write session of the logged-in token (what a
 /// row left open is closed first).
-struct Runner {
+pub(crate) struct Runner {
     f: &'static CK_FUNCTION_LIST,
     cps4: bool,
     card: Option<Arc<Mutex<Card>>>,
 }
 
 impl Runner {
-    fn new(f: &'static CK_FUNCTION_LIST, generation: &str, card: Option<Arc<Mutex<Card>>>) -> Self {
+    pub(crate) fn new(
+        f: &'static CK_FUNCTION_LIST,
+        generation: &str,
+        card: Option<Arc<Mutex<Card>>>,
+    ) -> Self {
         Runner {
             f,
             cps4: generation == "cps4",
@@ -1926,7 +1930,7 @@ impl Runner {
         }
     }
 
-    fn prepare(&self) -> Fx {
+    pub(crate) fn prepare(&self) -> Fx {
         let f = self.f;
         let mut info = CK_INFO::default();
         if unsafe { (f.C_GetInfo.unwrap())(&mut info) } == CKR_CRYPTOKI_NOT_INITIALIZED {
