@@ -83,6 +83,7 @@ fn healthy_cps4_is_all_green() {
     assert_eq!(doc["summary"]["fail"], 0, "{doc:#}");
     assert_eq!(doc["summary"]["warn"], 0, "{:?}", statuses(&doc));
     assert_eq!(one(&doc, "pcsc.service")["status"], "skip");
+    assert_eq!(one(&doc, "pcsc.reader")["details"]["pinpad"], false);
     let card = one(&doc, "card.present");
     assert_eq!(card["status"], "ok");
     let info = card_json("cps4", "cps");
@@ -437,4 +438,140 @@ fn module_missing_or_broken() {
     let c = one(&doc, "module.load");
     assert_eq!(c["status"], "fail");
     assert!(c["fix"].as_str().unwrap().contains("reinstall"));
+}
+
+#[test]
+fn pinpad_reader_is_reported_and_its_keypad_not_used() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let stats_file = home.join("stats.json");
+    let stats_spec = format!("stats={}", stats_file.display());
+    let card = [
+        "--emulated",
+        "cps4",
+        "--emulated-fault",
+        "pinpad=1234",
+        "--emulated-fault",
+        &stats_spec,
+    ];
+    let (code, doc) = doctor(&home, &sys, &module, &card);
+    assert_eq!(code, 0, "{doc:#}");
+    let reader = one(&doc, "pcsc.reader");
+    assert_eq!(reader["details"]["pinpad"], true, "{reader:#}");
+    assert_eq!(reader["details"]["emulated"], true);
+    assert!(
+        reader["message"]
+            .as_str()
+            .unwrap()
+            .contains("with pinpad (pinpad: the PIN is typed on the reader)"),
+        "{reader:#}"
+    );
+    // the code scripted on the keypad is never asked for: the counters are read, not tried
+    assert_eq!(verifies_with_code(&stats(&stats_file)), 0);
+    assert_eq!(one(&doc, "card.pin")["details"]["tries_left"], 3);
+    // a pinpad reader with a foreign card: the reader line still says pinpad
+    let (code, doc) = doctor(
+        &home,
+        &sys,
+        &module,
+        &[
+            "--emulated",
+            "cps3",
+            "--emulated-fault",
+            "pinpad=",
+            "--emulated-fault",
+            "atr=3B8F8001804F0CA000000306030001000000006A",
+        ],
+    );
+    assert_eq!(code, 9);
+    assert_eq!(one(&doc, "pcsc.reader")["details"]["pinpad"], true);
+    assert_eq!(one(&doc, "card.present")["details"]["recognized"], false);
+}
+
+/// The documents `tests/e2e/doctor_pcsc.sh` kept (through pcscd + vpcd): each valid against the
+/// schema, with the statuses of its case. Run by that script (`--ignored`), with
+/// `CPSCARD_DOCTOR_E2E_DIR` naming the directory.
+#[test]
+#[ignore = "run by tests/e2e/doctor_pcsc.sh"]
+fn e2e_documents() {
+    let dir = std::env::var_os("CPSCARD_DOCTOR_E2E_DIR")
+        .expect("CPSCARD_DOCTOR_E2E_DIR: run by tests/e2e/doctor_pcsc.sh");
+    let dir = std::path::Path::new(&dir);
+    let doc = |name: &str| {
+        let path = dir.join(format!("{name}.json"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {text}", path.display()));
+        assert_schema("doctor", &doc);
+        doc
+    };
+    let reader = "Virtual PCD 00 00";
+    // no pcscd: the service fails with the command that starts it; the rest is still checked
+    let d = doc("no_pcscd");
+    assert_eq!(d["ok"], false);
+    let c = one(&d, "pcsc.service");
+    assert_eq!(c["status"], "fail");
+    assert!(c["fix"].as_str().unwrap().contains("pcscd"), "{c:#}");
+    assert!(checks(&d, "pcsc.reader").is_empty());
+    assert_eq!(one(&d, "module.load")["status"], "ok");
+    // pcscd without any reader
+    let d = doc("no_reader");
+    assert_eq!(one(&d, "pcsc.service")["status"], "ok");
+    let c = one(&d, "pcsc.reader");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["fix"].is_string());
+    assert!(checks(&d, "card.present").is_empty());
+    // the vpcd readers, no card: pinpad unknown, each reader empty, then the failure
+    let d = doc("no_card");
+    let readers = checks(&d, "pcsc.reader");
+    assert_eq!(readers.len(), 2, "{readers:#?}");
+    assert!(readers.iter().all(|r| r["status"] == "ok"
+        && r["details"]["pinpad"].is_null()
+        && r["details"]["emulated"] == false));
+    let present = checks(&d, "card.present");
+    assert_eq!(
+        present.iter().filter(|c| c["status"] == "skip").count(),
+        2,
+        "{present:#?}"
+    );
+    let fail: Vec<_> = present.iter().filter(|c| c["status"] == "fail").collect();
+    assert_eq!(fail.len(), 1, "{present:#?}");
+    assert!(fail[0]["fix"].as_str().unwrap().contains("--wait"));
+    // a card behind vpcd: healthy CPS4 (the `--wait` one too), CPS3 with the TLS 1.2 advice
+    for (name, generation, warn) in [
+        ("cps4", "cps4", 0),
+        ("wait", "cps4", 0),
+        ("cps3", "cps3", 1),
+    ] {
+        let d = doc(name);
+        assert_eq!(d["ok"], true, "{name}: {d:#}");
+        assert_eq!(d["summary"]["fail"], 0, "{name}: {:?}", statuses(&d));
+        assert_eq!(d["summary"]["warn"], warn, "{name}: {:?}", statuses(&d));
+        assert_eq!(one(&d, "pcsc.service")["status"], "ok");
+        let ours: Vec<_> = checks(&d, "pcsc.reader")
+            .into_iter()
+            .filter(|r| r["details"]["reader"] == reader)
+            .collect();
+        assert_eq!(ours.len(), 1, "{name}");
+        assert_eq!(ours[0]["details"]["pinpad"], false, "{name}");
+        let present = checks(&d, "card.present");
+        assert_eq!(present.len(), 2, "{name}: the second vpcd reader is empty");
+        let card = present
+            .iter()
+            .find(|c| c["status"] == "ok")
+            .unwrap_or_else(|| panic!("{name}: {present:#?}"));
+        assert_eq!(card["details"]["reader"], reader);
+        assert_eq!(card["details"]["generation"], generation);
+        assert_eq!(
+            card["details"]["serial"],
+            card_json(generation, "cps")["serial"]
+        );
+        assert_eq!(checks(&d, "card.certificate").len(), 2);
+        assert_eq!(one(&d, "card.pin")["details"]["tries_left"], 3);
+        assert_eq!(one(&d, "card.puk")["details"]["tries_left"], 10);
+        let tls = one(&d, "card.tls");
+        assert_eq!(tls["details"]["tls13"], generation == "cps4", "{name}");
+        assert_eq!(tls["status"], if warn == 0 { "ok" } else { "warn" });
+    }
 }

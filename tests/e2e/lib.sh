@@ -111,7 +111,10 @@ free_port_pair() {
 
 readers_ok() { local out; out=$(timeout 5 pcsc_scan -r 2>/dev/null) || return 1; [[ $out == *"Virtual PCD"* ]]; }
 
+# start_pcscd [--no-reader]: --no-reader starts pcscd without the vpcd reader (no reader at all).
 start_pcscd() {
+  local no_reader=""
+  [ "${1:-}" != --no-reader ] || no_reader=1
   require pcscd pcsc_scan unshare setsid
   [ -r /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] \
     || { echo "FAIL - vpcd driver missing (package vsmartcard-vpcd)" >&2; exit 1; }
@@ -121,12 +124,14 @@ start_pcscd() {
   local port i
   port=$(free_port_pair) || { echo "FAIL - no free TCP port pair for vpcd" >&2; exit 1; }
   mkdir -p "$E2E_DIR/run" "$E2E_DIR/conf"
-  cat > "$E2E_DIR/conf/vpcd" <<EOF
+  rm -f "$E2E_DIR/conf/vpcd"
+  [ -n "$no_reader" ] || cat > "$E2E_DIR/conf/vpcd" <<EOF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:$port
 LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID    $port
 EOF
+  $SUDO rm -f "$E2E_DIR/run/pcscd.comm" "$E2E_DIR/run/pcscd.pid"   # a previous start's
   $SUDO mkdir -p /run/pcscd                      # mount point only; the real one is $E2E_DIR/run
   # setsid + </dev/null: no controlling tty; --foreground, never --auto-exit; --apdu for evidence.
   $SUDO setsid unshare --mount --propagation private \
@@ -135,7 +140,7 @@ EOF
   export PCSCLITE_CSOCK_NAME="$E2E_DIR/run/pcscd.comm"
   export CPSCARD_VPCD_ADDR="127.0.0.1:$port"
   for i in $(seq 1 $((E2E_TIMEOUT * 20))); do
-    if [ -S "$PCSCLITE_CSOCK_NAME" ] && readers_ok; then
+    if [ -S "$PCSCLITE_CSOCK_NAME" ] && pcscd_pid >/dev/null && { [ -n "$no_reader" ] || readers_ok; }; then
       log "pcscd ready (pid $(pcscd_pid || echo ?), vpcd on $CPSCARD_VPCD_ADDR, logs in $E2E_DIR)"
       return 0
     fi

@@ -18,7 +18,7 @@ use std::time::Duration;
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Latency};
 use cpscard::i18n::Msg;
 use cpscard::t;
-use cpscard::transport::{Protocol, Transmit, Transport, TransportError};
+use cpscard::transport::{PinpadCaps, Protocol, Transmit, Transport, TransportError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultSpec {
@@ -233,6 +233,12 @@ impl Transport for ForeignAtr {
     }
     fn reconnect(&mut self, reset: bool) -> Result<(), TransportError> {
         self.inner.reconnect(reset)
+    }
+    fn pinpad(&self) -> Option<PinpadCaps> {
+        self.inner.pinpad()
+    }
+    fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.inner.control(code, input)
     }
 }
 

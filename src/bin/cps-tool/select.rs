@@ -136,7 +136,7 @@ fn first_reader_with_card(ctx: &PcscContext) -> Result<String, CliError> {
 
 /// Waits (showing so on a terminal) until a card is in `reader`, or in any reader; returns the
 /// reader's name. Ctrl-C ends the wait (nothing is connected yet).
-fn wait_for_card(ctx: &PcscContext, reader: Option<&str>) -> Result<String, CliError> {
+pub fn wait_for_card(ctx: &PcscContext, reader: Option<&str>) -> Result<String, CliError> {
     let mut known: Vec<ReaderInfo> = ctx.readers()?;
     let wanted = |r: &ReaderInfo| r.card_present() && reader.map_or(true, |n| r.name == n);
     if let Some(r) = known.iter().find(|r| wanted(r)) {

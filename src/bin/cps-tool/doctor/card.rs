@@ -271,38 +271,31 @@ fn pin_check(id: &'static str, pin: PinKind, s: &PinStatus, reader: &str) -> Che
         "tries_left": tries,
         "max_tries": max,
     });
-    let check = match (pin, s.state) {
-        (PinKind::User, PinState::Blocked) => {
-            Check::new(id, Status::Fail, Msg::PinBlocked.text()).fix(Msg::PinBlockedFix.text())
-        }
-        (PinKind::Puk, PinState::Blocked) => {
-            Check::new(id, Status::Fail, Msg::PukBlocked.text()).fix(Msg::PukBlockedFix.text())
-        }
-        (PinKind::User, PinState::Verified) => {
+    let (blocked, blocked_fix, low, low_fix, ok) = match pin {
+        PinKind::User => (
+            Msg::PinBlocked,
+            Msg::PinBlockedFix,
+            Msg::DoctorPinLow,
+            Msg::DoctorPinLowFix,
+            Msg::DoctorPinOk,
+        ),
+        PinKind::Puk => (
+            Msg::PukBlocked,
+            Msg::PukBlockedFix,
+            Msg::DoctorPukLow,
+            Msg::DoctorPukLowFix,
+            Msg::DoctorPukOk,
+        ),
+    };
+    let check = match s.state {
+        PinState::Blocked => Check::new(id, Status::Fail, blocked.text()).fix(blocked_fix.text()),
+        PinState::Verified if pin == PinKind::User => {
             Check::new(id, Status::Ok, Msg::DoctorPinVerified.text())
         }
-        (PinKind::User, _) if tries < max => Check::new(
-            id,
-            Status::Warn,
-            t!(Msg::DoctorPinLow, tries = tries, max = max),
-        )
-        .fix(Msg::DoctorPinLowFix.text()),
-        (PinKind::User, _) => Check::new(
-            id,
-            Status::Ok,
-            t!(Msg::DoctorPinOk, tries = tries, max = max),
-        ),
-        (PinKind::Puk, _) if tries < max => Check::new(
-            id,
-            Status::Warn,
-            t!(Msg::DoctorPukLow, tries = tries, max = max),
-        )
-        .fix(Msg::DoctorPukLowFix.text()),
-        (PinKind::Puk, _) => Check::new(
-            id,
-            Status::Ok,
-            t!(Msg::DoctorPukOk, tries = tries, max = max),
-        ),
+        _ if tries < max => {
+            Check::new(id, Status::Warn, t!(low, tries = tries, max = max)).fix(low_fix.text())
+        }
+        _ => Check::new(id, Status::Ok, t!(ok, tries = tries, max = max)),
     };
     check.details(details)
 }

@@ -138,27 +138,21 @@ pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
     };
     let mut checks = Vec::new();
     let live = !args.out.json;
-    let push = |c: Check, checks: &mut Vec<Check>| {
-        if live {
-            print_line(&c);
+    let mut report = |group: Vec<Check>| {
+        for c in group {
+            if live {
+                print_line(&c);
+            }
+            checks.push(c);
         }
-        checks.push(c);
     };
-    for c in pcsc::checks(card_args, &mut ctx) {
-        push(c, &mut checks);
-    }
-    for c in module::checks(&mut ctx) {
-        push(c, &mut checks);
-    }
-    for c in nss::checks(&ctx) {
-        push(c, &mut checks);
-    }
-    for c in p11kit::checks(&ctx) {
-        push(c, &mut checks);
-    }
-    for c in firefox::checks(&ctx) {
-        push(c, &mut checks);
-    }
+    report(pcsc::checks(card_args, &mut ctx)?);
+    // Ctrl-C during a card read was only noted: the card is released now, stop here
+    crate::interrupt::checkpoint()?;
+    report(module::checks(&mut ctx));
+    report(nss::checks(&ctx));
+    report(p11kit::checks(&ctx));
+    report(firefox::checks(&ctx));
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let (ok, warn, fail) = (count(Status::Ok), count(Status::Warn), count(Status::Fail));
     if args.out.json {

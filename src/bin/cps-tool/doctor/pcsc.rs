@@ -1,4 +1,5 @@
-//! Doctor: the PC/SC service, the readers (pinpad or not) and the card in each.
+//! Doctor: the PC/SC service, the readers (pinpad or not) and the card in each; `--wait` waits
+//! for a card first when none is in (the named reader, or any reader).
 
 use cpscard::i18n::Msg;
 use cpscard::t;
@@ -10,7 +11,8 @@ use super::{card, Check, Context, Status};
 use crate::error::{transport_text, CliError};
 use crate::select::{self, CardArgs};
 
-pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Vec<Check> {
+/// The checks of the PC/SC part; `Err` only when Ctrl-C ends `--wait`.
+pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Result<Vec<Check>, CliError> {
     let mut out = Vec::new();
     if card_args.emulated.is_some() {
         out.push(Check::new(
@@ -20,33 +22,24 @@ pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Vec<Check> {
         ));
         match select::open(card_args) {
             Ok(t) => {
-                let name = t.reader_name().to_string();
-                out.push(
-                    Check::new(
-                        "pcsc.reader",
-                        Status::Ok,
-                        t!(Msg::DoctorReaderNoPinpad, reader = name),
-                    )
-                    .details(json!({ "reader": name, "pinpad": false, "emulated": true })),
-                );
+                out.push(reader_check(
+                    t.reader_name(),
+                    Some(t.pinpad().is_some()),
+                    true,
+                ));
                 out.extend(card::checks(t, ctx));
             }
+            Err(CliError::Interrupted) => return Err(CliError::Interrupted),
             Err(e) => out.push(open_failed(card_args, e)),
         }
-        return out;
+        return Ok(out);
     }
-    let pcsc = match PcscContext::establish() {
-        Ok(c) => c,
-        Err(e) => {
-            out.push(service_failed(&e));
-            return out;
-        }
-    };
-    let readers = match pcsc.readers() {
+    let readers = PcscContext::establish().and_then(|pcsc| Ok((pcsc.readers()?, pcsc)));
+    let (mut readers, pcsc) = match readers {
         Ok(r) => r,
         Err(e) => {
             out.push(service_failed(&e));
-            return out;
+            return Ok(out);
         }
     };
     out.push(Check::new(
@@ -54,15 +47,36 @@ pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Vec<Check> {
         Status::Ok,
         Msg::DoctorPcscOk.text(),
     ));
+    let wanted = |name: &str| card_args.reader.as_deref().map_or(true, |r| r == name);
+    if card_args.wait && !readers.iter().any(|r| r.card_present() && wanted(&r.name)) {
+        match select::wait_for_card(&pcsc, card_args.reader.as_deref())
+            .and_then(|_| Ok(pcsc.readers()?))
+        {
+            Ok(r) => readers = r,
+            Err(CliError::Interrupted) => return Err(CliError::Interrupted),
+            // the named reader is not there: the lines below say so
+            Err(_) => {}
+        }
+    }
     if readers.is_empty() {
         out.push(
             Check::new("pcsc.reader", Status::Fail, Msg::ErrNoReaders.text())
                 .fix(Msg::ErrNoReadersFix.text()),
         );
-        return out;
+        return Ok(out);
+    }
+    if let Some(name) = &card_args.reader {
+        if !readers.iter().any(|r| &r.name == name) {
+            let err = CliError::from(TransportError::ReaderNotFound(name.clone()));
+            out.push(
+                Check::new("pcsc.reader", Status::Fail, err.to_string())
+                    .fix(err.fix().unwrap_or_else(|| Msg::ErrNoReadersFix.text()))
+                    .details(json!({ "reader": name })),
+            );
+        }
     }
     let mut cards = 0;
-    for r in &readers {
+    for r in readers.iter().filter(|r| wanted(&r.name)) {
         let name = r.name.clone();
         // The pinpad features are only read through a connection (with a card).
         let connected: Option<Result<Box<dyn Transport>, TransportError>> = match r.card {
@@ -72,15 +86,11 @@ pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Vec<Check> {
             ),
             _ => None,
         };
-        let reader_line = match &connected {
-            Some(Ok(t)) if t.pinpad().is_some() => (Msg::DoctorReaderPinpad, json!(true)),
-            Some(Ok(_)) => (Msg::DoctorReaderNoPinpad, json!(false)),
-            _ => (Msg::DoctorReaderPinpadUnknown, json!(null)),
+        let pinpad = match &connected {
+            Some(Ok(t)) => Some(t.pinpad().is_some()),
+            _ => None,
         };
-        out.push(
-            Check::new("pcsc.reader", Status::Ok, t!(reader_line.0, reader = name))
-                .details(json!({ "reader": name, "pinpad": reader_line.1, "emulated": false })),
-        );
+        out.push(reader_check(&name, pinpad, false));
         match (r.card, connected) {
             (CardPresence::Present, Some(Ok(t))) => {
                 cards += 1;
@@ -131,7 +141,18 @@ pub fn checks(card_args: &CardArgs, ctx: &mut Context) -> Vec<Check> {
             .fix(Msg::ErrNoCardFix.text()),
         );
     }
-    out
+    Ok(out)
+}
+
+/// The line of one reader: pinpad or not (`None`: not known, no card to connect to).
+fn reader_check(name: &str, pinpad: Option<bool>, emulated: bool) -> Check {
+    let msg = match pinpad {
+        Some(true) => Msg::DoctorReaderPinpad,
+        Some(false) => Msg::DoctorReaderNoPinpad,
+        None => Msg::DoctorReaderPinpadUnknown,
+    };
+    Check::new("pcsc.reader", Status::Ok, t!(msg, reader = name))
+        .details(json!({ "reader": name, "pinpad": pinpad, "emulated": emulated }))
 }
 
 fn service_failed(e: &TransportError) -> Check {
