@@ -8,7 +8,7 @@
 
 mod cli_common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use cli_common::*;
@@ -56,82 +56,71 @@ fn supported(generation: &str, key: &str) -> &'static [&'static str] {
     }
 }
 
-/// One emulated card with its image, in its own directory.
-struct Card {
-    home: TempDir,
-    generation: &'static str,
-    holder: &'static str,
-    pin: String,
+/// The card of `generation`/`holder`, its PIN given to every command.
+fn card(generation: &'static str, holder: &'static str) -> EmuCard {
+    let pin = card_json(generation, holder)["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    EmuCard::new("sign", generation, holder).with_env("CPS_PIN", &pin)
 }
 
-impl Card {
-    fn new(generation: &'static str, holder: &'static str) -> Card {
-        let pin = card_json(generation, holder)["pin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        Card {
-            home: TempDir::new(&format!("sign-{generation}-{holder}")),
-            generation,
-            holder,
-            pin,
-        }
+/// Exports the certificates and writes `<key>.pub.pem` from them.
+fn public_keys(card: &EmuCard) {
+    let dir = card.path("certs");
+    let o = card.run(&[], &["certs", "--export", dir.to_str().unwrap()]);
+    assert_code(&o, 0);
+    for key in ["sign", "auth"] {
+        let der = dir.join(format!("{key}.der"));
+        let o = openssl(&[
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            der.to_str().unwrap(),
+            "-pubkey",
+            "-noout",
+            "-out",
+            card.path(&format!("{key}.pub.pem")).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
     }
+}
 
-    fn image(&self) -> PathBuf {
-        self.home.join("card.json")
-    }
+/// `COMMAND --key KEY --mechanism MECHANISM --in INPUT OUT_OPTION OUT` (`sign ... --out SIG`,
+/// `verify ... --sig SIG`).
+fn key_args<'a>(
+    command: &'a str,
+    key: &'a str,
+    mechanism: &'a str,
+    input: &'a Path,
+    out_option: &'a str,
+    out: &'a Path,
+) -> Vec<&'a str> {
+    vec![
+        command,
+        "--key",
+        key,
+        "--mechanism",
+        mechanism,
+        "--in",
+        input.to_str().unwrap(),
+        out_option,
+        out.to_str().unwrap(),
+    ]
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.home.join(name)
-    }
+fn sign_args<'a>(key: &'a str, mechanism: &'a str, input: &'a Path, sig: &'a Path) -> Vec<&'a str> {
+    key_args("sign", key, mechanism, input, "--out", sig)
+}
 
-    /// `cps-tool --emulated GEN --card HOLDER --image IMG ARGS` with `CPS_PIN` set.
-    fn run(&self, args: &[&str]) -> Output {
-        let img = self.image();
-        let mut all = card_args(self.generation, self.holder, &img);
-        all.extend_from_slice(args);
-        run_env(self.home.path(), &[("CPS_PIN", &self.pin)], &all)
-    }
-
-    /// The same, with the emulator's counters returned.
-    fn run_counted(&self, args: &[&str]) -> (Output, serde_json::Value) {
-        let stats_path = self.path("stats.json");
-        let _ = std::fs::remove_file(&stats_path);
-        let spec = format!("stats={}", stats_path.display());
-        let mut all = vec!["--emulated-fault", spec.as_str()];
-        all.extend_from_slice(args);
-        let o = self.run(&all);
-        (o, stats(&stats_path))
-    }
-
-    /// Exports the certificates and writes `<key>.pub.pem` from them.
-    fn public_keys(&self) {
-        let dir = self.path("certs");
-        let o = self.run(&["certs", "--export", dir.to_str().unwrap()]);
-        assert_code(&o, 0);
-        for key in ["sign", "auth"] {
-            let der = dir.join(format!("{key}.der"));
-            let o = openssl(&[
-                "x509",
-                "-inform",
-                "DER",
-                "-in",
-                der.to_str().unwrap(),
-                "-pubkey",
-                "-noout",
-                "-out",
-                self.path(&format!("{key}.pub.pem")).to_str().unwrap(),
-            ]);
-            assert!(o.status.success(), "{}", stderr(&o));
-        }
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, content).unwrap();
-        p
-    }
+fn verify_args<'a>(
+    key: &'a str,
+    mechanism: &'a str,
+    input: &'a Path,
+    sig: &'a Path,
+) -> Vec<&'a str> {
+    key_args("verify", key, mechanism, input, "--sig", sig)
 }
 
 fn hash_of(name: &str) -> HashAlg {
@@ -257,7 +246,7 @@ fn openssl_verify(pubkey: &Path, mechanism: &str, input: &Path, sig: &Path, what
 }
 
 /// The inputs a mechanism is tried with: (file name, content).
-fn inputs(card: &Card, key: &str, mechanism: &str, message: &[u8]) -> Vec<(String, Vec<u8>)> {
+fn inputs(card: &EmuCard, key: &str, mechanism: &str, message: &[u8]) -> Vec<(String, Vec<u8>)> {
     let sha256 = HashAlg::Sha256.digest(message);
     match mechanism {
         "pkcs1-raw" => {
@@ -285,12 +274,12 @@ fn inputs(card: &Card, key: &str, mechanism: &str, message: &[u8]) -> Vec<(Strin
 }
 
 fn check_signatures(generation: &'static str, holder: &'static str) {
-    let card = Card::new(generation, holder);
-    card.public_keys();
+    let card = card(generation, holder);
+    public_keys(&card);
     let message = format!("cps-tool signs this, {generation} {holder}\n").into_bytes();
 
     // the tool's own account of its keys agrees with the profile
-    let o = card.run(&["objects", "--json"]);
+    let o = card.run(&[], &["objects", "--json"]);
     assert_code(&o, 0);
     let objects = json_out(&o);
     for k in objects["private_keys"].as_array().unwrap() {
@@ -312,126 +301,16 @@ fn check_signatures(generation: &'static str, holder: &'static str) {
     }
 
     for key in ["sign", "auth"] {
-        let pubkey = card.path(&format!("{key}.pub.pem"));
         let mut tampered_checked = false;
         for mechanism in ALL {
             if !supported(generation, key).contains(&mechanism) {
-                let (name, content) = inputs(&card, key, mechanism, &message).remove(0);
-                let input = card.write(&name, &content);
-                let sig = card.path("refused.sig");
-                let (o, s) = card.run_counted(&[
-                    "sign",
-                    "--key",
-                    key,
-                    "--mechanism",
-                    mechanism,
-                    "--in",
-                    input.to_str().unwrap(),
-                    "--out",
-                    sig.to_str().unwrap(),
-                ]);
-                let what = format!("{generation}/{holder} {key} {mechanism}");
-                assert_code(&o, 2);
-                let err = stderr(&o);
-                assert!(err.contains("nothing was sent"), "{what}: {err}");
-                if mechanism.contains("pss") && generation == "cps3" {
-                    assert!(
-                        err.contains("CPS3") && err.contains("cannot sign with RSA-PSS"),
-                        "{what}: {err}"
-                    );
-                    assert!(err.contains("--mechanism sha256-pkcs1"), "{what}: {err}");
-                } else {
-                    assert!(
-                        err.contains(&format!("cannot use {mechanism}")),
-                        "{what}: {err}"
-                    );
-                    assert!(err.contains("mechanisms of this key: "), "{what}: {err}");
-                }
-                assert_eq!(verifies_with_code(&s), 0, "{what}: {s}");
-                assert_eq!(s["rsa_ops"], 0, "{what}: {s}");
-                for ins in ["2A", "88", "22"] {
-                    assert_eq!(ins_count(&s, ins), 0, "{what}: INS {ins} sent: {s}");
-                }
-                assert!(!sig.exists(), "{what}: a signature file was written");
+                check_refused(&card, key, mechanism, &message);
                 continue;
             }
             for (name, content) in inputs(&card, key, mechanism, &message) {
-                let what = format!("{generation}/{holder} {key} {mechanism} {name}");
-                let input = card.write(&name, &content);
-                let sig = card.path(&format!("{key}-{mechanism}-{name}.sig"));
-                let args = [
-                    "--key",
-                    key,
-                    "--mechanism",
-                    mechanism,
-                    "--in",
-                    input.to_str().unwrap(),
-                ];
-                let mut sign_args = vec!["sign"];
-                sign_args.extend_from_slice(&args);
-                sign_args.extend(["--out", sig.to_str().unwrap()]);
-                let o = card.run(&sign_args);
-                assert_code(&o, 0);
-                assert!(
-                    stderr(&o).contains("signature written to"),
-                    "{what}: {}",
-                    stderr(&o)
-                );
-                assert_eq!(std::fs::read(&sig).unwrap().len(), 256, "{what}");
-                openssl_verify(&pubkey, mechanism, &input, &sig, &what);
-                if mechanism == "pkcs1-raw" {
-                    // and the DigestInfo is a real one: OpenSSL builds its own from the hash
-                    let h = hash_of(name.strip_prefix("di-").unwrap());
-                    let hash = card.write("di-hash", &h.digest(&message));
-                    let digest = format!("digest:{}", name.strip_prefix("di-").unwrap());
-                    assert_openssl(
-                        &openssl(&[
-                            "pkeyutl",
-                            "-verify",
-                            "-pubin",
-                            "-inkey",
-                            pubkey.to_str().unwrap(),
-                            "-in",
-                            hash.to_str().unwrap(),
-                            "-sigfile",
-                            sig.to_str().unwrap(),
-                            "-pkeyopt",
-                            &digest,
-                        ]),
-                        &what,
-                    );
-                }
-                // `verify` agrees, in software with the card's certificate
-                let mut verify_args = vec!["verify"];
-                verify_args.extend_from_slice(&args);
-                verify_args.extend(["--sig", sig.to_str().unwrap()]);
-                let o = card.run(&verify_args);
-                assert_code(&o, 0);
-                assert!(
-                    stdout(&o).contains("signature OK"),
-                    "{what}: {}",
-                    stdout(&o)
-                );
-                if !tampered_checked && mechanism != "raw" {
-                    tampered_checked = true;
-                    let mut other = content.clone();
-                    other[0] ^= 1;
-                    let input = card.write(&name, &other);
-                    let mut verify_args = vec!["verify", "--key", key, "--mechanism", mechanism];
-                    verify_args.extend([
-                        "--in",
-                        input.to_str().unwrap(),
-                        "--sig",
-                        sig.to_str().unwrap(),
-                    ]);
-                    let o = card.run(&verify_args);
-                    assert_code(&o, 10);
-                    assert!(
-                        stderr(&o).contains("signature does NOT verify"),
-                        "{what}: {}",
-                        stderr(&o)
-                    );
-                }
+                let tamper = !tampered_checked && mechanism != "raw";
+                tampered_checked |= tamper;
+                check_signed(&card, key, mechanism, &message, (&name, &content), tamper);
             }
         }
     }
@@ -439,10 +318,93 @@ fn check_signatures(generation: &'static str, holder: &'static str) {
     assert_eq!(counters(&card.image()), (3, 10));
 }
 
+/// A mechanism the key cannot do: a clear message, nothing sent that signs or uses the PIN,
+/// no signature file.
+fn check_refused(card: &EmuCard, key: &str, mechanism: &str, message: &[u8]) {
+    let (generation, holder) = (card.generation, card.holder);
+    let (name, content) = inputs(card, key, mechanism, message).remove(0);
+    let input = card.write(&name, &content);
+    let sig = card.path("refused.sig");
+    let (o, s) = card.run_counted(&[], &sign_args(key, mechanism, &input, &sig));
+    let what = format!("{generation}/{holder} {key} {mechanism}");
+    assert_code(&o, 2);
+    assert_stderr_has(&o, "nothing was sent");
+    if mechanism.contains("pss") && generation == "cps3" {
+        assert_stderr_has(&o, "CPS3");
+        assert_stderr_has(&o, "cannot sign with RSA-PSS");
+        assert_stderr_has(&o, "--mechanism sha256-pkcs1");
+    } else {
+        assert_stderr_has(&o, &format!("cannot use {mechanism}"));
+        assert_stderr_has(&o, "mechanisms of this key: ");
+    }
+    assert_nothing_used(&s, &what);
+    for ins in ["2A", "88", "22"] {
+        assert_eq!(ins_count(&s, ins), 0, "{what}: INS {ins} sent: {s}");
+    }
+    assert!(!sig.exists(), "{what}: a signature file was written");
+}
+
+/// The key signs `input` (name, content) with `mechanism`: OpenSSL and `verify` agree; with
+/// `tamper`, `verify` refuses the signature over a changed input.
+fn check_signed(
+    card: &EmuCard,
+    key: &str,
+    mechanism: &str,
+    message: &[u8],
+    (name, content): (&str, &[u8]),
+    tamper: bool,
+) {
+    let what = format!(
+        "{}/{} {key} {mechanism} {name}",
+        card.generation, card.holder
+    );
+    let pubkey = card.path(&format!("{key}.pub.pem"));
+    let input = card.write(name, content);
+    let sig = card.path(&format!("{key}-{mechanism}-{name}.sig"));
+    let o = card.run(&[], &sign_args(key, mechanism, &input, &sig));
+    assert_code(&o, 0);
+    assert_stderr_has(&o, "signature written to");
+    assert_eq!(std::fs::read(&sig).unwrap().len(), 256, "{what}");
+    openssl_verify(&pubkey, mechanism, &input, &sig, &what);
+    if let Some(hash_name) = name.strip_prefix("di-") {
+        // and the DigestInfo is a real one: OpenSSL builds its own from the hash
+        let hash = card.write("di-hash", &hash_of(hash_name).digest(message));
+        let digest = format!("digest:{hash_name}");
+        assert_openssl(
+            &openssl(&[
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                pubkey.to_str().unwrap(),
+                "-in",
+                hash.to_str().unwrap(),
+                "-sigfile",
+                sig.to_str().unwrap(),
+                "-pkeyopt",
+                &digest,
+            ]),
+            &what,
+        );
+    }
+    // `verify` agrees, in software with the card's certificate
+    let o = card.run(&[], &verify_args(key, mechanism, &input, &sig));
+    assert_code(&o, 0);
+    assert_stdout_has(&o, "signature OK");
+    if tamper {
+        let mut other = content.to_vec();
+        other[0] ^= 1;
+        let input = card.write(name, &other);
+        let o = card.run(&[], &verify_args(key, mechanism, &input, &sig));
+        assert_code(&o, 10);
+        assert_stderr_has(&o, "signature does NOT verify");
+    }
+}
+
 /// `decrypt` of what `openssl pkeyutl -encrypt` made with the authentication certificate.
 fn check_decrypt(generation: &'static str, holder: &'static str) {
-    let card = Card::new(generation, holder);
-    card.public_keys();
+    let card = card(generation, holder);
+    public_keys(&card);
     let plain = card.write(
         "plain",
         format!("secret for {generation} {holder}").as_bytes(),
@@ -463,174 +425,85 @@ fn check_decrypt(generation: &'static str, holder: &'static str) {
         "encrypt",
     );
     let out = card.path("decrypted");
-    let o = card.run(&[
-        "decrypt",
-        "--in",
-        cryptogram.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let decrypt = |input: &Path| {
+        card.run_counted(
+            &[],
+            &[
+                "decrypt",
+                "--in",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    let (o, _) = decrypt(&cryptogram);
     assert_code(&o, 0);
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
-    assert!(
-        stderr(&o).contains("plaintext written to"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "plaintext written to");
 
     // a cryptogram of the wrong length: refused before the PIN
-    let short = card.write("short", &[0x42; 100]);
-    let (o, s) = card.run_counted(&[
-        "decrypt",
-        "--in",
-        short.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (o, s) = decrypt(&card.write("short", &[0x42; 100]));
     assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("has 100 bytes; a cryptogram for this key has 256"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(verifies_with_code(&s), 0);
-    assert_eq!(s["rsa_ops"], 0);
+    assert_stderr_has(&o, "has 100 bytes; a cryptogram for this key has 256");
+    assert_nothing_used(&s, "short cryptogram");
 }
 
-macro_rules! per_card {
-    ($($name:ident: $generation:literal $holder:literal;)*) => {$(
-        #[test]
-        fn $name() {
-            check_signatures($generation, $holder);
-            check_decrypt($generation, $holder);
-        }
-    )*};
+fn check_card(generation: &'static str, holder: &'static str) {
+    check_signatures(generation, holder);
+    check_decrypt(generation, holder);
 }
 
-per_card! {
-    cps3_cps: "cps3" "cps";
-    cps3_cpf: "cps3" "cpf";
-    cps3_cpe: "cps3" "cpe";
-    cps3_cpa: "cps3" "cpa";
-    cps3_cde: "cps3" "cde";
-    cps4_cps: "cps4" "cps";
-    cps4_cpf: "cps4" "cpf";
-    cps4_cpe: "cps4" "cpe";
-    cps4_cpa: "cps4" "cpa";
-    cps4_cde: "cps4" "cde";
-}
+per_fixture_card!(check_card);
 
 #[test]
 fn pss_raw_needs_a_hash_and_the_card_checks_its_signatures() {
-    let card = Card::new("cps4", "cps");
-    let input = card.write("not-a-hash", &[1; 33]);
+    let card = card("cps4", "cps");
     let sig = card.path("sig");
-    let (o, s) = card.run_counted(&[
-        "sign",
-        "--key",
-        "auth",
-        "--mechanism",
-        "pss-raw",
-        "--in",
-        input.to_str().unwrap(),
-        "--out",
-        sig.to_str().unwrap(),
-    ]);
-    assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("pss-raw signs a hash"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(verifies_with_code(&s), 0, "{s}");
-    assert_eq!(s["rsa_ops"], 0, "{s}");
-
-    // the signature key of a CPS4 signs PSS with SHA-1/SHA-256 only (the card's own PSS)
-    let input = card.write("sha384", &HashAlg::Sha384.digest(b"x"));
-    let (o, s) = card.run_counted(&[
-        "sign",
-        "--key",
-        "sign",
-        "--mechanism",
-        "pss-raw",
-        "--in",
-        input.to_str().unwrap(),
-        "--out",
-        sig.to_str().unwrap(),
-    ]);
-    assert_code(&o, 2);
-    assert_eq!(verifies_with_code(&s), 0, "{s}");
-    assert_eq!(s["rsa_ops"], 0, "{s}");
+    let not_a_hash = card.write("not-a-hash", &[1; 33]);
+    let sha384 = card.write("sha384", &HashAlg::Sha384.digest(b"x"));
+    let message = card.write("message", b"hello");
+    for (key, mechanism, input, says) in [
+        ("auth", "pss-raw", &not_a_hash, Some("pss-raw signs a hash")),
+        // the signature key of a CPS4 signs PSS with SHA-1/SHA-256 only (the card's own PSS)
+        ("sign", "pss-raw", &sha384, None),
+        // the signature key takes a DigestInfo or a hash, nothing else, and says so before the PIN
+        (
+            "sign",
+            "pkcs1-raw",
+            &message,
+            Some("SHA-1/SHA-256 DigestInfo or hash only"),
+        ),
+    ] {
+        let what = format!("{key} {mechanism} {}", input.display());
+        let (o, s) = card.run_counted(&[], &sign_args(key, mechanism, input, &sig));
+        assert_code(&o, 2);
+        if let Some(text) = says {
+            assert_stderr_has(&o, text);
+        }
+        assert_nothing_used(&s, &what);
+        assert!(!sig.exists(), "{what}");
+    }
 
     // a card that returns a bad signature: nothing is written (verify-after-sign)
-    let input = card.write("message", b"hello");
-    let (o, _) = card.run_counted(&[
-        "--emulated-fault",
-        "corrupt-signature",
-        "sign",
-        "--key",
-        "auth",
-        "--mechanism",
-        "sha256-pss",
-        "--in",
-        input.to_str().unwrap(),
-        "--out",
-        sig.to_str().unwrap(),
-    ]);
+    let mut args = vec!["--emulated-fault", "corrupt-signature"];
+    args.extend(sign_args("auth", "sha256-pss", &message, &sig));
+    let o = card.run(&[], &args);
     assert_code(&o, 1);
-    assert!(
-        stderr(&o).contains("does not verify; nothing was written"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "does not verify; nothing was written");
     assert!(!sig.exists());
-
-    // the signature key takes a DigestInfo or a hash, nothing else, and says so before the PIN
-    let (o, s) = card.run_counted(&[
-        "sign",
-        "--key",
-        "sign",
-        "--mechanism",
-        "pkcs1-raw",
-        "--in",
-        input.to_str().unwrap(),
-        "--out",
-        sig.to_str().unwrap(),
-    ]);
-    assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("SHA-1/SHA-256 DigestInfo or hash only"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(verifies_with_code(&s), 0, "{s}");
 }
 
 #[test]
 fn signing_refuses_a_missing_input_and_the_same_output() {
-    let card = Card::new("cps3", "cps");
-    let missing = card.path("missing");
-    let o = card.run(&[
-        "sign",
-        "--in",
-        missing.to_str().unwrap(),
-        "--out",
-        card.path("s").to_str().unwrap(),
+    let card = card("cps3", "cps");
+    let (missing, input) = (card.path("missing"), card.write("m", b"m"));
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let (missing, input_s, out) = (path(&missing), path(&input), path(&card.path("s")));
+    card.play(&[
+        step(&[], &["sign", "--in", &missing, "--out", &out], 2),
+        step(&[], &["sign", "--in", &input_s, "--out", &input_s], 2)
+            .err("--in and --out are the same file"),
     ]);
-    assert_code(&o, 2);
-    let input = card.write("m", b"m");
-    let o = card.run(&[
-        "sign",
-        "--in",
-        input.to_str().unwrap(),
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert_code(&o, 2);
-    assert!(
-        stderr(&o).contains("--in and --out are the same file"),
-        "{}",
-        stderr(&o)
-    );
     assert_eq!(std::fs::read(&input).unwrap(), b"m");
 }

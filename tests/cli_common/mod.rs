@@ -219,3 +219,233 @@ pub fn assert_code(o: &Output, code: i32) {
         stderr(o)
     );
 }
+
+/// Asserts that `text` is in the command's stderr.
+#[track_caller]
+pub fn assert_stderr_has(o: &Output, text: &str) {
+    let err = stderr(o);
+    assert!(err.contains(text), "{text:?} not in stderr:\n{err}");
+}
+
+/// Asserts that `text` is in the command's stdout.
+#[track_caller]
+pub fn assert_stdout_has(o: &Output, text: &str) {
+    let out = stdout(o);
+    assert!(out.contains(text), "{text:?} not in stdout:\n{out}");
+}
+
+/// Asserts that the card did nothing a PIN or a key guards: no VERIFY with a code, no RSA
+/// operation (emulator counters of `--emulated-fault stats=PATH`).
+#[track_caller]
+pub fn assert_nothing_used(stats: &serde_json::Value, what: &str) {
+    assert_eq!(verifies_with_code(stats), 0, "{what}: {stats}");
+    assert_eq!(stats["rsa_ops"], 0, "{what}: {stats}");
+}
+
+/// One emulated card with its image (so that its counters persist), in its own directory.
+/// `env` is added to every command (e.g. the card's `CPS_PIN`).
+pub struct EmuCard {
+    pub home: TempDir,
+    pub generation: &'static str,
+    pub holder: &'static str,
+    env: Vec<(String, String)>,
+}
+
+impl EmuCard {
+    pub fn new(tag: &str, generation: &'static str, holder: &'static str) -> EmuCard {
+        EmuCard {
+            home: TempDir::new(&format!("{tag}-{generation}-{holder}")),
+            generation,
+            holder,
+            env: Vec::new(),
+        }
+    }
+
+    /// Every command gets `key=value`.
+    pub fn with_env(mut self, key: &str, value: &str) -> EmuCard {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn image(&self) -> PathBuf {
+        self.home.join("card.json")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.join(name)
+    }
+
+    pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// `cps-tool --emulated GEN --card HOLDER --image IMG ARGS`, with `env` added.
+    pub fn run(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let img = self.image();
+        let mut all = card_args(self.generation, self.holder, &img);
+        all.extend_from_slice(args);
+        let mut c = cmd(self.home.path());
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c.envs(env.iter().copied());
+        c.args(&all).output().unwrap()
+    }
+
+    /// The same, with the emulator's counters.
+    pub fn run_counted(&self, env: &[(&str, &str)], args: &[&str]) -> (Output, serde_json::Value) {
+        let path = self.path("stats.json");
+        let _ = std::fs::remove_file(&path);
+        let spec = format!("stats={}", path.display());
+        let mut all = vec!["--emulated-fault", spec.as_str()];
+        all.extend_from_slice(args);
+        let o = self.run(env, &all);
+        (o, stats(&path))
+    }
+
+    /// Runs the steps in order, each checked as it says.
+    pub fn play(&self, steps: &[Step]) {
+        for (i, s) in steps.iter().enumerate() {
+            let what = format!("step {i} {:?} {:?}", s.env, s.args);
+            let (o, stats) = self.run_counted(s.env, s.args);
+            assert_eq!(
+                o.status.code(),
+                Some(s.code),
+                "{what}\nstdout: {}\nstderr: {}",
+                stdout(&o),
+                stderr(&o)
+            );
+            for text in &s.out {
+                assert!(
+                    stdout(&o).contains(text),
+                    "{what}: {text:?} not in {}",
+                    stdout(&o)
+                );
+            }
+            for text in &s.err {
+                assert!(
+                    stderr(&o).contains(text),
+                    "{what}: {text:?} not in {}",
+                    stderr(&o)
+                );
+            }
+            for text in &s.err_not {
+                assert!(
+                    !stderr(&o).contains(text),
+                    "{what}: {text:?} in {}",
+                    stderr(&o)
+                );
+            }
+            if s.sends_nothing {
+                assert_eq!(stats["apdus"], 0, "{what}: {stats}");
+            }
+            if s.pin.is_some() || s.puk.is_some() {
+                let (pin, puk) = counters(&self.image());
+                assert_eq!(s.pin.unwrap_or(pin), pin, "{what}: PIN tries");
+                assert_eq!(s.puk.unwrap_or(puk), puk, "{what}: PUK tries");
+            }
+        }
+    }
+}
+
+/// One command of a scenario ([`EmuCard::play`]): its environment and arguments, the exit code,
+/// texts its stdout/stderr must (or must not) contain, the tries left after it.
+#[derive(Debug, Default)]
+pub struct Step<'a> {
+    pub env: &'a [(&'a str, &'a str)],
+    pub args: &'a [&'a str],
+    pub code: i32,
+    pub out: Vec<&'a str>,
+    pub err: Vec<&'a str>,
+    pub err_not: Vec<&'a str>,
+    pub sends_nothing: bool,
+    pub pin: Option<u64>,
+    pub puk: Option<u64>,
+}
+
+pub fn step<'a>(env: &'a [(&'a str, &'a str)], args: &'a [&'a str], code: i32) -> Step<'a> {
+    Step {
+        env,
+        args,
+        code,
+        ..Step::default()
+    }
+}
+
+impl<'a> Step<'a> {
+    pub fn out(mut self, text: &'a str) -> Self {
+        self.out.push(text);
+        self
+    }
+    pub fn err(mut self, text: &'a str) -> Self {
+        self.err.push(text);
+        self
+    }
+    pub fn err_not(mut self, text: &'a str) -> Self {
+        self.err_not.push(text);
+        self
+    }
+    /// No APDU at all reached the card.
+    pub fn sends_nothing(mut self) -> Self {
+        self.sends_nothing = true;
+        self
+    }
+    pub fn pin(mut self, tries: u64) -> Self {
+        self.pin = Some(tries);
+        self
+    }
+    pub fn puk(mut self, tries: u64) -> Self {
+        self.puk = Some(tries);
+        self
+    }
+}
+
+/// One test per fixture card (both generations, every holder) running `$check(generation,
+/// holder)`: the names say which card failed.
+#[allow(unused_macros)]
+macro_rules! per_fixture_card {
+    ($check:path) => {
+        #[test]
+        fn cps3_cps() {
+            $check("cps3", "cps")
+        }
+        #[test]
+        fn cps3_cpf() {
+            $check("cps3", "cpf")
+        }
+        #[test]
+        fn cps3_cpe() {
+            $check("cps3", "cpe")
+        }
+        #[test]
+        fn cps3_cpa() {
+            $check("cps3", "cpa")
+        }
+        #[test]
+        fn cps3_cde() {
+            $check("cps3", "cde")
+        }
+        #[test]
+        fn cps4_cps() {
+            $check("cps4", "cps")
+        }
+        #[test]
+        fn cps4_cpf() {
+            $check("cps4", "cpf")
+        }
+        #[test]
+        fn cps4_cpe() {
+            $check("cps4", "cpe")
+        }
+        #[test]
+        fn cps4_cpa() {
+            $check("cps4", "cpa")
+        }
+        #[test]
+        fn cps4_cde() {
+            $check("cps4", "cde")
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use per_fixture_card;
