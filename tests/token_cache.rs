@@ -233,3 +233,83 @@ fn default_location_follows_xdg() {
         }
     }
 }
+
+/// `cps-tool cache path|show|clear` on a cache the token layer filled: `clear` removes the
+/// cache's files (and only them: a stranger file is left), and the next open reads the card
+/// in full again.
+#[test]
+fn cps_tool_cache_clear() {
+    let dir = temp_dir("cache-cli");
+    let home = temp_dir("cache-cli-home");
+    let tool = |args: &[&str], cache_env: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cps-tool"));
+        c.args(args)
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("HOME", &home)
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("CPSCARD_CACHE_DIR");
+        if cache_env {
+            c.env("CPSCARD_CACHE_DIR", &dir);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{args:?}: {o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // the default place follows the XDG rules the module uses
+    assert_eq!(
+        tool(&["cache", "path"], false).trim(),
+        home.join(".cache/cpscard").display().to_string()
+    );
+    assert_eq!(
+        tool(&["cache", "path"], true).trim(),
+        dir.display().to_string()
+    );
+    assert!(tool(&["cache", "show"], true).contains("empty"));
+    let help = tool(&["cache", "--help"], false);
+    for sub in ["path", "show", "clear"] {
+        assert!(help.contains(sub), "{help}");
+    }
+    assert!(tool(&["manpage"], false).contains("cache"));
+
+    let mut cold = Vec::new();
+    for g in GENERATIONS {
+        let (r, card) = reader(g, "cps");
+        drop(Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap());
+        cold.push(apdus(&card));
+    }
+    let cached = walk(&dir).len();
+    assert!(cached >= 12, "{cached} files cached");
+    let show = tool(&["cache", "show"], true);
+    assert_eq!(show.lines().count(), 2, "{show}");
+    let listed: u64 = show
+        .lines()
+        .map(|l| l.split(": ").nth(1).unwrap().split(' ').next().unwrap())
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(listed as usize, cached, "{show}");
+
+    let stranger = dir.join("notes.txt");
+    std::fs::write(&stranger, b"not the cache's").unwrap();
+    let out = tool(&["cache", "clear", "--dir", dir.to_str().unwrap()], false);
+    assert!(
+        out.contains(&format!("{cached} files of 2 cards removed")),
+        "{out}"
+    );
+    assert_eq!(
+        walk(&dir),
+        vec![stranger.clone()],
+        "only the stranger is left"
+    );
+    std::fs::remove_file(&stranger).unwrap();
+    assert!(tool(&["cache", "clear"], true).contains("0 files of 0 cards"));
+
+    for (g, cold) in GENERATIONS.into_iter().zip(cold) {
+        let (r, card) = reader(g, "cps");
+        drop(Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap());
+        assert_eq!(apdus(&card), cold, "{}: read in full again", gen_name(g));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&home).ok();
+}

@@ -434,6 +434,15 @@ messages! {
     HelpCmdDecrypt { en: "decrypt a PKCS#1 v1.5 RSA cryptogram with the authentication key", fr: "déchiffrer un cryptogramme RSA PKCS#1 v1.5 avec la clé d'authentification" }
     HelpCmdDoctor { en: "check the whole chain (PC/SC, readers, card, PIN tries, module, Firefox/NSS/p11-kit registrations) and tell how to fix each problem", fr: "vérifier toute la chaîne (PC/SC, lecteurs, carte, essais, module, enregistrements Firefox/NSS/p11-kit) et dire comment corriger chaque problème" }
     HelpCmdCompletions { en: "print a shell completion script (bash, zsh, fish)", fr: "afficher un script de complétion (bash, zsh, fish)" }
+    HelpCmdCache { en: "the module's cache of public card files: path, show, clear", fr: "le cache des fichiers publics des cartes (module) : path, show, clear" }
+    HelpCmdCachePath { en: "print the cache directory", fr: "afficher le répertoire du cache" }
+    HelpCmdCacheShow { en: "list the cards in the cache with their files and sizes", fr: "lister les cartes du cache avec leurs fichiers et tailles" }
+    HelpCmdCacheClear { en: "remove every cached file (each card is then read in full at its next use)", fr: "supprimer tous les fichiers du cache (chaque carte est relue en entier à sa prochaine utilisation)" }
+    HelpCacheDir { en: "cache directory (default: $XDG_CACHE_HOME/cpscard, else ~/.cache/cpscard)", fr: "répertoire du cache (par défaut : $XDG_CACHE_HOME/cpscard, sinon ~/.cache/cpscard)" }
+    CacheNoDir { en: "no cache directory: neither XDG_CACHE_HOME nor HOME is set (give --dir)", fr: "pas de répertoire de cache : ni XDG_CACHE_HOME ni HOME ne sont définis (donnez --dir)" }
+    CacheEmpty { en: "{dir}: empty", fr: "{dir} : vide" }
+    CacheCard { en: "{card}: {files} files, {bytes} bytes", fr: "{card} : {files} fichiers, {bytes} octets" }
+    CacheCleared { en: "{dir}: {files} files of {cards} cards removed", fr: "{dir} : {files} fichiers de {cards} cartes supprimés" }
     HelpCmdManpage { en: "print the man page (roff)", fr: "afficher la page de manuel (roff)" }
     HelpCmdRegister { en: "register the PKCS#11 module with every Firefox profile, ~/.pki/nssdb (Chromium) and p11-kit; --remove undoes it", fr: "enregistrer le module PKCS#11 dans chaque profil Firefox, ~/.pki/nssdb (Chromium) et p11-kit ; --remove l'annule" }
     HelpRegisterModule { en: "PKCS#11 module to register (default: the installed libcps_pkcs11.so, else the one next to cps-tool)", fr: "module PKCS#11 à enregistrer (par défaut : libcps_pkcs11.so installé, sinon celui à côté de cps-tool)" }

@@ -5,6 +5,7 @@
 //! every text from the message table (`cpscard::i18n`), English or French by the locale.
 
 mod apdu;
+mod cache;
 mod certs;
 mod completions;
 mod decrypt;
@@ -70,6 +71,8 @@ enum Command {
     Apdu(apdu::Args),
     #[command(about = Msg::HelpCmdEmulate.text())]
     Emulate(emulate::Args),
+    #[command(about = Msg::HelpCmdCache.text(), subcommand)]
+    Cache(cache::Command),
     #[command(about = Msg::HelpCmdCompletions.text())]
     Completions(completions::CompletionArgs),
     #[command(about = Msg::HelpCmdManpage.text())]
@@ -141,6 +144,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Doctor(args) => doctor::run(&cli.card, &args),
         Command::Apdu(args) => apdu::run(&cli.card, &args),
         Command::Emulate(args) => emulate::run(&cli.card, &args),
+        Command::Cache(cmd) => cache::run(&cmd),
         Command::Completions(args) => completions::completions(Cli::command(), &args),
         Command::Manpage => completions::manpage(Cli::command()),
         Command::Register(args) => register::run(&args),
