@@ -443,6 +443,44 @@ messages! {
     CacheEmpty { en: "{dir}: empty", fr: "{dir} : vide" }
     CacheCard { en: "{card}: {files} files, {bytes} bytes", fr: "{card} : {files} fichiers, {bytes} octets" }
     CacheCleared { en: "{dir}: {files} files of {cards} cards removed", fr: "{dir} : {files} fichiers de {cards} cartes supprimés" }
+    BenchStepFailed { en: "bench: {step}: {detail}", fr: "bench : {step} : {detail}" }
+    BenchFirstSignature { en: "first signature: one warm-up run then {runs} runs per module, each in a new process", fr: "première signature : un tour de chauffe puis {runs} tours par module, chacun dans un nouveau processus" }
+    BenchPolling { en: "polling loop: {rounds} rounds per module", fr: "boucle de scrutation : {rounds} tours par module" }
+    BenchThreads { en: "signatures with 1, 2 and 8 threads ({signatures} each)", fr: "signatures avec 1, 2 et 8 fils ({signatures} chaque fois)" }
+    BenchOverhead { en: "per-APDU overhead in {reader}", fr: "surcoût par APDU dans {reader}" }
+    BenchTitle { en: "Emulated CPS3 in {reader} through pcscd + vpcd, realistic latency; medians of {runs} runs. Values: ours / OpenSC / vendor.", fr: "CPS3 émulée dans {reader} via pcscd + vpcd, latence réaliste ; médianes de {runs} tours. Valeurs : nous / OpenSC / éditeur." }
+    BenchHeader { en: "| measure | ours / OpenSC / vendor | target | met |", fr: "| mesure | nous / OpenSC / éditeur | cible | atteinte |" }
+    BenchNothing { en: "nothing to measure: give --stats (the emulator's counters) and/or --overhead-vpcd", fr: "rien à mesurer : donnez --stats (les compteurs de l'émulateur) et/ou --overhead-vpcd" }
+    BenchMet { en: "yes", fr: "oui" }
+    BenchNotMet { en: "NO", fr: "NON" }
+    BenchRowFirstSig { en: "time to first signature (dlopen, find the AUT key, login, sign), ms", fr: "temps jusqu'à la première signature (dlopen, clé AUT, login, signature), ms" }
+    BenchRowFirstSigCold { en: "the same, first run (ours: empty cache), ms", fr: "idem, premier tour (nous : cache vide), ms" }
+    BenchRowApdus { en: "APDUs of that sequence", fr: "APDU de cette séquence" }
+    BenchRowPolling { en: "polling (slot list, token info, all objects and attributes): first round; the {rest} others", fr: "scrutation (slots, infos du jeton, tous les objets et attributs) : premier tour ; les {rest} autres" }
+    BenchRowRss { en: "RSS after loading the module and enumerating, MiB (ours: at start → after the polling loop)", fr: "RSS après chargement du module et énumération, Mio (nous : au départ → après la scrutation)" }
+    BenchRowOverhead { en: "time per APDU, our transport + APDU layer / bare SCardTransmit (no latency)", fr: "temps par APDU, notre transport + couche APDU / SCardTransmit seul (sans latence)" }
+    BenchRowThreads { en: "signatures/s with 1 / 2 / 8 threads (ours)", fr: "signatures/s avec 1 / 2 / 8 fils (nous)" }
+    BenchTargetHalf { en: "≤ 0.5× OpenSC", fr: "≤ 0,5× OpenSC" }
+    BenchTargetNone { en: "—", fr: "—" }
+    BenchTargetFewer { en: "fewer than the vendor and OpenSC", fr: "moins que l'éditeur et OpenSC" }
+    BenchTargetZero { en: "0 APDUs after the first round", fr: "0 APDU après le premier tour" }
+    BenchTargetOverhead { en: "≤ 1.05×", fr: "≤ 1,05×" }
+    BenchTargetThreads { en: "8 threads ≥ 0.9× 1 thread, 0 errors", fr: "8 fils ≥ 0,9× 1 fil, 0 erreur" }
+    BenchVendorQuoted { en: "{quoted} (quoted)", fr: "{quoted} (cité)" }
+    BenchVendorMeasured { en: "{measured} (quoted: {quoted})", fr: "{measured} (cité : {quoted})" }
+    BenchApduCell { en: "{ours} (empty cache: {cold}) / {opensc} / {vendor}", fr: "{ours} (cache vide : {cold}) / {opensc} / {vendor}" }
+    BenchPollCell { en: "{first_ms} ms, {first_apdus} APDUs; {rest_ms} ms, {rest_apdus} APDUs", fr: "{first_ms} ms, {first_apdus} APDU ; {rest_ms} ms, {rest_apdus} APDU" }
+    BenchOverheadCell { en: "{ours} µs / {raw} µs = {ratio}×", fr: "{ours} µs / {raw} µs = {ratio}×" }
+    BenchThreadsCell { en: "{one} / {two} / {eight} ({ratio}×), {errors} errors", fr: "{one} / {two} / {eight} ({ratio}×), {errors} erreurs" }
+    BenchErrNoToken { en: "no token in reader {reader} ({slots} slot(s) with a token)", fr: "pas de jeton dans le lecteur {reader} ({slots} emplacement(s) avec jeton)" }
+    BenchErrNoKey { en: "no private key with CKA_ID {id}", fr: "pas de clé privée de CKA_ID {id}" }
+    BenchErrNoCert { en: "no certificate with CKA_ID {id}, or without CKA_VALUE", fr: "pas de certificat de CKA_ID {id}, ou sans CKA_VALUE" }
+    BenchErrBadSignature { en: "the signature does not verify: {detail}", fr: "la signature n'est pas valide : {detail}" }
+    BenchErrObjects { en: "{seen} objects in a round, {first} in the first one", fr: "{seen} objets dans un tour, {first} dans le premier" }
+    BenchErrNoClass { en: "an object without CKA_CLASS", fr: "un objet sans CKA_CLASS" }
+    BenchErrPanic { en: "a signing thread panicked", fr: "un fil de signature a paniqué" }
+    BenchErrAnswer { en: "{side}: the card answered {answer}", fr: "{side} : la carte a répondu {answer}" }
+    BenchErrStats { en: "{path}: no APDU count ({detail}); is `cps-tool emulate --stats {path}` running?", fr: "{path} : pas de compte d'APDU ({detail}) ; `cps-tool emulate --stats {path}` tourne-t-il ?" }
     HelpCmdManpage { en: "print the man page (roff)", fr: "afficher la page de manuel (roff)" }
     HelpCmdRegister { en: "register the PKCS#11 module with every Firefox profile, ~/.pki/nssdb (Chromium) and p11-kit; --remove undoes it", fr: "enregistrer le module PKCS#11 dans chaque profil Firefox, ~/.pki/nssdb (Chromium) et p11-kit ; --remove l'annule" }
     HelpRegisterModule { en: "PKCS#11 module to register (default: the installed libcps_pkcs11.so, else the one next to cps-tool)", fr: "module PKCS#11 à enregistrer (par défaut : libcps_pkcs11.so installé, sinon celui à côté de cps-tool)" }

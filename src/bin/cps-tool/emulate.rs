@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use cpscard::emulator::vpcd::{self, VpcdOptions};
-use cpscard::emulator::{Generation, Latency};
+use cpscard::emulator::{EmulatedCard, Generation, Latency, VirtualCard};
+use cpscard::transport::Protocol;
 
 use cpscard::i18n::Msg;
 use cpscard::t;
@@ -39,6 +40,50 @@ pub struct Args {
 
     #[arg(long, value_enum, default_value = "none", help = Msg::HelpEmulateLatency.text())]
     pub latency: LatencyArg,
+
+    /// Testing (hidden): the card's counters as JSON in PATH, rewritten after every APDU and
+    /// before its answer leaves, so that a client reads them as soon as it has its answer.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub stats: Option<PathBuf>,
+}
+
+/// The card, with its counters written to a file after each APDU (`--stats`).
+struct Counted<'a> {
+    card: &'a mut EmulatedCard,
+    path: PathBuf,
+}
+
+impl Counted<'_> {
+    fn write(&self) {
+        let tmp = self.path.with_extension("tmp");
+        let doc = crate::faults::stats_json(self.card.stats()).to_string();
+        if let Err(e) = std::fs::write(&tmp, doc).and_then(|_| std::fs::rename(&tmp, &self.path)) {
+            log::error!(target: "cli", "stats {}: {e}", self.path.display());
+        }
+    }
+}
+
+impl VirtualCard for Counted<'_> {
+    fn atr(&self) -> Vec<u8> {
+        self.card.atr()
+    }
+    fn protocol(&self) -> Protocol {
+        self.card.protocol()
+    }
+    fn power_on(&mut self) {
+        self.card.power_on()
+    }
+    fn power_off(&mut self) {
+        self.card.power_off()
+    }
+    fn reset(&mut self) {
+        self.card.reset()
+    }
+    fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let answer = self.card.process(apdu);
+        self.write();
+        answer
+    }
 }
 
 pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
@@ -80,7 +125,19 @@ pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
         addr: args.vpcd.clone(),
         ..VpcdOptions::default()
     };
-    vpcd::serve(&mut card, &opts, &stop).map_err(|e| CliError::Usage(e.to_string()))?;
+    let served = match &args.stats {
+        Some(path) => {
+            let counted = Counted {
+                card: &mut card,
+                path: path.clone(),
+            };
+            counted.write();
+            let mut counted = counted;
+            vpcd::serve(&mut counted, &opts, &stop)
+        }
+        None => vpcd::serve(&mut card, &opts, &stop),
+    };
+    served.map_err(|e| CliError::Usage(e.to_string()))?;
     if let Some(err) = card.save_error() {
         return Err(CliError::Other(t!(Msg::ErrImageNotSaved, detail = err)));
     }

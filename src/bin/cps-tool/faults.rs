@@ -181,7 +181,7 @@ pub fn write_stats(path: Option<PathBuf>) {
     }
 }
 
-fn stats_json(s: &cpscard::emulator::Stats) -> serde_json::Value {
+pub fn stats_json(s: &cpscard::emulator::Stats) -> serde_json::Value {
     let by_ref = |m: &std::collections::BTreeMap<u8, u64>| {
         m.iter()
             .map(|(k, v)| (hex::encode_upper([*k]), serde_json::Value::from(*v)))

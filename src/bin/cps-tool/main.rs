@@ -5,6 +5,7 @@
 //! every text from the message table (`cpscard::i18n`), English or French by the locale.
 
 mod apdu;
+mod bench;
 mod cache;
 mod certs;
 mod completions;
@@ -79,6 +80,10 @@ enum Command {
     Manpage,
     #[command(about = Msg::HelpCmdRegister.text())]
     Register(register::Args),
+    /// Performance measures against an emulated card through pcscd (hidden: for developers,
+    /// tests/e2e/bench.sh; README "Performance").
+    #[command(hide = true)]
+    Bench(bench::Args),
     /// Test hook (hidden): loads a PKCS#11 module in this process and reports on stdout
     /// (`doctor` runs it as a child, so that a crashing module cannot take doctor down).
     #[command(hide = true)]
@@ -144,6 +149,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Doctor(args) => doctor::run(&cli.card, &args),
         Command::Apdu(args) => apdu::run(&cli.card, &args),
         Command::Emulate(args) => emulate::run(&cli.card, &args),
+        Command::Bench(args) => bench::run(&args),
         Command::Cache(cmd) => cache::run(&cmd),
         Command::Completions(args) => completions::completions(Cli::command(), &args),
         Command::Manpage => completions::manpage(Cli::command()),
