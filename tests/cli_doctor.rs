@@ -575,3 +575,26 @@ fn e2e_documents() {
         assert_eq!(tls["status"], if warn == 0 { "ok" } else { "warn" });
     }
 }
+
+#[test]
+fn wait_for_the_card() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let late = ["--emulated", "cps4", "--emulated-fault", "insert-after=500"];
+    // without --wait: no card
+    let (code, doc) = doctor(&home, &sys, &module, &late);
+    assert_eq!(code, 9);
+    assert_eq!(one(&doc, "card.present")["status"], "fail");
+    // with it: the card is read once inserted, and nothing is printed on stderr (no terminal)
+    let mut args = late.to_vec();
+    args.push("--wait");
+    let (code, doc) = doctor(&home, &sys, &module, &args);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(one(&doc, "card.present")["status"], "ok");
+    let o = run(
+        home.path(),
+        &[&args[..], &["doctor", "--module", module.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(stderr(&o), "");
+    assert_stdout_has(&o, "✓ PIN: 3 of 3 tries left");
+}

@@ -65,6 +65,18 @@ for gen in cps4 cps3; do
   check_contains "$gen: the vpcd reader has no pinpad" "✓ reader $R (no pinpad)" "$OUT"
   check_contains "$gen: the card is recognized" "✓ $R: ${gen^^}" "$OUT"
   check_contains "$gen: PIN tries" "✓ PIN: 3 of 3 tries left" "$OUT"
+  if [ "$gen" = cps4 ]; then
+    # --reader: that reader only (the card in the other one is not looked at)
+    rc=0; OUT=$("${DOCTOR[@]}" --reader "Virtual PCD 00 01" 2>&1) || rc=$?
+    check_eq "--reader, the empty one: exit 9" 9 "$rc"
+    check_contains "--reader, the empty one: no card there" "✗ no card in any reader" "$OUT"
+    if [[ $OUT == *"$R"* ]]; then fail "--reader, the empty one: $R is not checked" "$OUT"
+    else pass "--reader, the empty one: $R is not checked"; fi
+    rc=0; OUT=$("${DOCTOR[@]}" --reader "No Such Reader" 2>&1) || rc=$?
+    check_eq "--reader, an unknown one: exit 9" 9 "$rc"
+    check_contains "--reader, an unknown one: said, with the fix" \
+      "✗ reader not found: No Such Reader"$'\n'"    → list the readers with \`cps-tool readers\`" "$OUT"
+  fi
   check_stop_emulator "$gen: emulator exits 0 on SIGTERM"
   wait_card absent || true
 done
