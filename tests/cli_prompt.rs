@@ -1,7 +1,8 @@
 //! The PIN typed at the terminal prompt: `cps-tool` runs under `script` (util-linux), which
 //! gives it a pseudo-terminal with echo ON; what the tool prints and what the terminal echoes
 //! comes back to the test. The prompt shows the tries left, the typed code is never echoed
-//! (the termios code of `pin_source.rs` turns the echo off), a new PIN is typed twice.
+//! (the termios code of `pin_source.rs` turns the echo off), a new PIN is typed twice; the
+//! spinner of slow steps shows on the terminal, and Ctrl-C typed there ends a wait with 130.
 
 mod cli_common;
 
@@ -161,4 +162,58 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
         assert!(screen.contains("the two new PINs differ"), "{screen}");
         assert_eq!(counters(&img), (3, 10));
     }
+}
+
+/// Issue 8 item 6 on a terminal: a spinner for anything slow (waiting for a card, the first read
+/// of a slow card), and Ctrl-C typed on the terminal ends the command with 130.
+#[test]
+fn progress_on_a_terminal_and_ctrl_c() {
+    let home = TempDir::new("progress");
+    // waiting for a card inserted 1.5 s later, then reading it
+    let mut s = Session::start(
+        &home,
+        &[
+            "--emulated",
+            "cps4",
+            "--emulated-fault",
+            "insert-after=1500",
+            "--wait",
+            "info",
+        ],
+    );
+    s.expect("waiting for a card (Ctrl-C to stop)…");
+    let (code, screen) = s.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("3 of 3 tries left"), "{screen}");
+    // the first read of a card with a realistic latency takes more than the spinner's delay
+    let mut s = Session::start(
+        &home,
+        &[
+            "--emulated",
+            "cps3",
+            "--emulated-fault",
+            "latency=realistic",
+            "doctor",
+        ],
+    );
+    s.expect("reading the card…");
+    let (_, screen) = s.finish();
+    assert!(screen.contains("✓ PIN: 3 of 3 tries left"), "{screen}");
+    // Ctrl-C (the terminal's interrupt character) while waiting for a card that never comes
+    let mut s = Session::start(
+        &home,
+        &[
+            "--emulated",
+            "cps4",
+            "--emulated-fault",
+            "insert-after=600000",
+            "--wait",
+            "info",
+        ],
+    );
+    s.expect("waiting for a card (Ctrl-C to stop)…");
+    s.stdin.write_all(b"\x03").unwrap();
+    s.stdin.flush().unwrap();
+    let (code, screen) = s.finish();
+    assert_eq!(code, 130, "{screen}");
 }
