@@ -11,7 +11,7 @@
 //!     (closing the last session logs the card out for everybody). Exit 0 only if all verify.
 //! p11_drive MODULE interrupt-sign|interrupt-login --pin P --go FILE
 //!     opens a session (interrupt-sign: logs in, finds the keys), prints `paused`, waits for FILE;
-//!     then signs in a loop until a call fails (interrupt-login: one C_Login), prints the failing
+//!     then signs in a loop (`signing` printed after 3 signatures) until a call fails (interrupt-login: one C_Login), prints the failing
 //!     call and its CKR_*; interrupt-sign then waits for FILE.next and prints what one more C_Sign
 //!     in the old session answers (`after=`); then what the old session's C_GetSessionInfo
 //!     answers, then waits up to 60 s for the token to come back and signs (verified) with each
@@ -388,7 +388,12 @@ fn cmd_interrupt(p: &Pkcs11, a: &Args, sign: bool) -> i32 {
         let mut n = 0u32;
         loop {
             match sign_once(&s, &keys[(n % 2) as usize], false, b"interrupted") {
-                Ok(true) => n += 1,
+                Ok(true) => {
+                    n += 1;
+                    if n == 3 {
+                        out("signing".into());
+                    }
+                }
                 Ok(false) => {
                     out(format!("error=signature {n} does not verify"));
                     return 1;

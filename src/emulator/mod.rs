@@ -53,6 +53,13 @@ pub trait VirtualCard: Send {
     fn reset(&mut self);
     /// Processes one command APDU (raw bytes) and returns the raw response (data + SW).
     fn process(&mut self, apdu: &[u8]) -> Vec<u8>;
+    /// Whether the card is in the reader (a fault may pull it out: the vpcd bridge then closes
+    /// its connection, which pcscd sees as a removal).
+    fn is_present(&self) -> bool {
+        true
+    }
+    /// Puts a pulled card back (fresh state).
+    fn reinsert(&mut self) {}
 }
 
 /// Card generation.
@@ -530,6 +537,14 @@ impl EmulatedCard {
 }
 
 impl VirtualCard for EmulatedCard {
+    fn is_present(&self) -> bool {
+        EmulatedCard::is_present(self)
+    }
+
+    fn reinsert(&mut self) {
+        EmulatedCard::reinsert(self)
+    }
+
     fn atr(&self) -> Vec<u8> {
         self.interface.atr()
     }

@@ -41,6 +41,9 @@ pub struct VpcdOptions {
     pub max_backoff: Duration,
     /// How often a blocked read wakes up to look at the stop flag.
     pub poll: Duration,
+    /// After a fault pulled the card out (the connection closed): how long before it is put
+    /// back (a new connection, which pcscd sees as an insertion).
+    pub reinsert_after: Duration,
 }
 
 impl Default for VpcdOptions {
@@ -50,6 +53,7 @@ impl Default for VpcdOptions {
             min_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(2),
             poll: Duration::from_millis(100),
+            reinsert_after: Duration::from_secs(1),
         }
     }
 }
@@ -68,6 +72,8 @@ pub enum SessionEnd {
     Stopped,
     /// vpcd closed the connection (pcscd stopped, or the slot was reset).
     PeerClosed,
+    /// The card was pulled out (a fault): we closed the connection.
+    Removed,
 }
 
 /// Serves `card` until `stop` is raised: connects to vpcd, answers it, and when the connection
@@ -99,6 +105,11 @@ pub fn serve(
                 match end {
                     Ok(SessionEnd::Stopped) => break,
                     Ok(SessionEnd::PeerClosed) => log::info!("vpcd closed the connection"),
+                    Ok(SessionEnd::Removed) => {
+                        log::info!("card pulled out; back in {:?}", opts.reinsert_after);
+                        sleep_unless_stopped(opts.reinsert_after, stop);
+                        card.reinsert();
+                    }
                     Err(e) => log::warn!("vpcd connection lost: {e}"),
                 }
             }
@@ -171,6 +182,9 @@ pub fn serve_connection(
                     *response = vec![0x6F, 0x00];
                 }
                 write_frame(&mut stream, &response)?;
+                if !card.is_present() {
+                    return Ok(SessionEnd::Removed);
+                }
             }
         }
     }
@@ -314,6 +328,7 @@ mod tests {
             min_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(50),
             poll: Duration::from_millis(20),
+            reinsert_after: Duration::from_millis(50),
         }
     }
 
@@ -387,6 +402,38 @@ mod tests {
                 "off", // stopped
             ]
         );
+    }
+
+    #[test]
+    fn a_card_pulled_by_a_fault_closes_the_connection_and_comes_back() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut card =
+            crate::emulator::EmulatedCard::builtin(crate::emulator::Generation::Cps3, "cps")
+                .unwrap();
+        card.faults_mut().remove_after = Some(2);
+        let stop = AtomicBool::new(false);
+        let challenge = hex::decode("0084000008").unwrap();
+        std::thread::scope(|scope| {
+            let bridge = scope.spawn(|| serve(&mut card, &fast(addr), &stop));
+            let mut s = accept(&listener);
+            send(&mut s, &[CTRL_POWER_ON]);
+            for _ in 0..2 {
+                send(&mut s, &challenge);
+                assert_eq!(recv(&mut s).len(), 10, "8 bytes + 90 00");
+            }
+            // Pulled out after its second answer: the bridge closed the connection.
+            let mut byte = [0u8; 1];
+            assert_eq!(s.read(&mut byte).unwrap(), 0);
+            // Put back: a new connection (pcscd's insertion), a powered card again.
+            let mut s = accept(&listener);
+            send(&mut s, &[CTRL_POWER_ON]);
+            send(&mut s, &challenge);
+            assert_eq!(recv(&mut s).len(), 10);
+            stop.store(true, Ordering::SeqCst);
+            bridge.join().unwrap().unwrap();
+        });
+        assert!(card.is_present());
     }
 
     #[test]

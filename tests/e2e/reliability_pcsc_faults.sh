@@ -8,6 +8,8 @@
 #   (CKR_SESSION_HANDLE_INVALID), and once the emulator is back (same card image) a new session
 #   logs in and signs (verified); no PIN try consumed (the image's counter) and no VERIFY sent
 #   but the driver's own logins (pcscd's APDU log);
+# - the emulator pulls the card itself after N APDUs (`cps-tool emulate --fault remove-after=N`,
+#   back 1.5 s later) for a few N inside the signature loop: the same answers and recovery;
 # - another application resets the card (opensc-tool --reset) in the middle of the signature
 #   loop: C_Sign answers CKR_USER_NOT_LOGGED_IN (the card forgot the PIN; the VERIFY is never
 #   replayed), the session lives on, a new C_Login signs again;
@@ -22,6 +24,7 @@ build_driver
 
 THREADS=8
 PER_THREAD=25
+REMOVE_AT=${REMOVE_AT:-"40 43 46"}
 
 # tries IMAGE: the PIN tries counter the emulator saved.
 tries() { sed -n -E 's/.*"pin_tries": *([0-9]+).*/\1/p' "$1"; }
@@ -53,7 +56,7 @@ for g in cps3 cps4; do
   drv=$!
   wait_line "$out" paused
   touch "$go"
-  sleep 0.4                          # a few signatures go through, then the card is pulled
+  wait_line "$out" signing           # a few signatures go through, then the card is pulled
   kill -KILL "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true
   wait_line "$out" "failed=" || true
   wait_card absent || fail "$g: pcscd sees the card pulled"
@@ -83,7 +86,7 @@ for g in cps3 cps4; do
   drv=$!
   wait_line "$out" paused
   touch "$go"
-  sleep 0.4
+  wait_line "$out" signing
   check "$g: another application resets the card (opensc-tool --reset)" \
     timeout 30 opensc-tool -r 0 --reset warm
   touch "$go.next"
@@ -120,6 +123,39 @@ for g in cps3 cps4; do
   check_eq "$g: after restarting the emulator a new session logs in and signs" yes "$(field "$out" recovered)"
   check_eq "$g: no PIN try consumed" "$full" "$(tries "$img")"
   check_eq "$g: no VERIFY sent to the pulled card, one for the new login" 1 $(( $(verifies) - v0 ))
+
+  # --- pulled by the emulator itself after N APDUs (cps-tool emulate --fault remove-after=N):
+  # the bridge closes its vpcd connection right after the N-th answer, the card comes back by
+  # itself after 1.5 s. N lands at a different APDU of the signature loop each time.
+  check_stop_emulator "$g: the emulator stops cleanly"
+  wait_card absent || true
+  for n in $REMOVE_AT; do
+    start_emulator --card "$g" --image "$img" --fault "remove-after=$n" --fault insert-after=1500
+    out="$E2E_DIR/remove-$g-$n.out"; go="$E2E_DIR/go-remove-$g-$n"
+    v0=$(verifies)
+    touch "$go"
+    timeout 120 "$DRIVE" "$MODULE" interrupt-sign --pin 1234 --go "$go" >"$out" 2>&1 &
+    drv=$!
+    wait_line "$out" "failed=" || true
+    wait_card absent || fail "$g remove-after=$n: pcscd sees the card pulled"
+    touch "$go.next"
+    rc=0; wait "$drv" || rc=$?
+    log "$g remove-after=$n: $(grep -v WARN "$out" | tr '\n' ' ')"
+    rv=$(field "$out" rv); after=$(field "$out" after)
+    if [ "$rc" -eq 0 ] && { is_removed_rv "$rv" || [ "$rv" = CKR_DEVICE_ERROR ]; } \
+       && { is_removed_rv "$after" || [ "$after" = CKR_SESSION_HANDLE_INVALID ]; } \
+       && [ "$(field "$out" old_session)" = CKR_SESSION_HANDLE_INVALID ] \
+       && [ "$(field "$out" recovered)" = yes ]; then
+      pass "$g remove-after=$n: C_Sign $rv, then $after, session gone, a new session signs"
+    else
+      fail "$g remove-after=$n (exit $rc)" "$(cat "$out")"
+    fi
+    check_eq "$g remove-after=$n: no PIN try consumed, VERIFY only for the two logins" \
+      "$full 2" "$(tries "$img") $(( $(verifies) - v0 ))"
+    check_stop_emulator "$g remove-after=$n: the emulator stops cleanly"
+    wait_card absent || true
+  done
+  start_emulator --card "$g" --image "$img"
 
   # --- concurrency: 2 processes x 8 threads on one card --------------------------------------
   sync="$E2E_DIR/sync-$g"; mkdir -p "$sync"

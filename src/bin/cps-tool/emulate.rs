@@ -45,6 +45,10 @@ pub struct Args {
     /// before its answer leaves, so that a client reads them as soon as it has its answer.
     #[arg(long, value_name = "PATH", hide = true)]
     pub stats: Option<PathBuf>,
+
+    /// Test hook (hidden): faults the bridge carries out, see `faults::apply_for_vpcd`.
+    #[arg(long = "fault", value_name = "SPEC", hide = true, help = Msg::HelpFault.text())]
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 /// The card, with its counters written to a file after each APDU (`--stats`).
@@ -84,6 +88,12 @@ impl VirtualCard for Counted<'_> {
         self.write();
         answer
     }
+    fn is_present(&self) -> bool {
+        VirtualCard::is_present(&*self.card)
+    }
+    fn reinsert(&mut self) {
+        VirtualCard::reinsert(&mut *self.card)
+    }
 }
 
 pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
@@ -94,6 +104,8 @@ pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
     if let LatencyArg::Realistic = args.latency {
         card.set_latency(Latency::Realistic);
     }
+    let reinsert_after =
+        crate::faults::apply_for_vpcd(&args.faults, &mut card).map_err(CliError::Usage)?;
 
     // SIGTERM / SIGINT raise the flag the bridge polls; a second SIGINT ends the process at once.
     let stop = Arc::new(AtomicBool::new(false));
@@ -123,6 +135,7 @@ pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
     );
     let opts = VpcdOptions {
         addr: args.vpcd.clone(),
+        reinsert_after,
         ..VpcdOptions::default()
     };
     let served = match &args.stats {

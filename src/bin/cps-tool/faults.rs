@@ -119,6 +119,29 @@ impl FaultSpec {
     }
 }
 
+/// `cps-tool emulate --fault SPEC` (hidden): the faults the vpcd bridge can carry out faithfully
+/// are set on `card` — `remove-after=N` (the bridge closes its connection after the N-th answer:
+/// pcscd sees the card pulled; it comes back after `insert-after=MS`, default 1000), and the
+/// card's own `status-at`, `status-for-ins`, `corrupt-signature`, `pin-per-signature`,
+/// `latency`. The rest is refused (`reset-after`: pcscd would not know of the reset, use a PC/SC
+/// reset by another application instead). Returns the re-insertion delay.
+pub fn apply_for_vpcd(specs: &[FaultSpec], card: &mut EmulatedCard) -> Result<Duration, String> {
+    let mut reinsert = Duration::from_secs(1);
+    for spec in specs {
+        match spec {
+            FaultSpec::InsertAfter(d) => reinsert = *d,
+            FaultSpec::RemoveAfter(_)
+            | FaultSpec::StatusAt(..)
+            | FaultSpec::StatusForIns(..)
+            | FaultSpec::CorruptSignature
+            | FaultSpec::PinPerSignature
+            | FaultSpec::Latency(_) => spec.apply(card, &mut None, &mut None),
+            other => return Err(bad(&format!("{other:?}"), "not served through vpcd")),
+        }
+    }
+    Ok(reinsert)
+}
+
 /// The reader of `card`, with a scripted pinpad when one of `specs` is `pinpad=...`.
 pub fn reader(specs: &[FaultSpec], card: Arc<Mutex<EmulatedCard>>) -> EmulatedReader {
     let reader = EmulatedReader::from_shared(card);
