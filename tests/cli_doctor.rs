@@ -134,7 +134,8 @@ fn human_output_one_line_per_check_with_fixes() {
     assert_eq!(o.status.code(), Some(9), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("✗ signature certificate EXPIRED on 2023-01-01"),
+        out.contains("✗ signature certificate EXPIRED on 2023-01-01 (")
+            && out.contains(" days ago)"),
         "{out}"
     );
     assert!(

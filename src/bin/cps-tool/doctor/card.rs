@@ -157,72 +157,45 @@ fn certificate_checks(
             "not_after": output::datetime(to),
             "days_left": days,
         });
-        let check = if to <= now {
-            Check::new(
-                "card.certificate",
+        let (status, msg, fix) = if to <= now {
+            (
                 Status::Fail,
-                t!(
-                    Msg::DoctorCertExpired,
-                    role = role_t,
-                    date = date(to),
-                    days = -days
-                ),
+                Msg::DoctorCertExpired,
+                Some(Msg::DoctorCertExpiredFix),
             )
-            .fix(Msg::DoctorCertExpiredFix.text())
         } else if days < EXPIRY_WARNING_DAYS {
-            Check::new(
-                "card.certificate",
+            (
                 Status::Warn,
-                t!(
-                    Msg::DoctorCertSoon,
-                    role = role_t,
-                    date = date(to),
-                    days = days
-                ),
+                Msg::DoctorCertSoon,
+                Some(Msg::DoctorCertSoonFix),
             )
-            .fix(Msg::DoctorCertSoonFix.text())
         } else {
-            Check::new(
-                "card.certificate",
-                Status::Ok,
-                t!(
-                    Msg::DoctorCertValid,
-                    role = role_t,
-                    date = date(to),
-                    days = days
-                ),
-            )
+            (Status::Ok, Msg::DoctorCertValid, None)
         };
-        out.push(check.details(details));
+        // days left, or days ago once expired
+        let text = t!(msg, role = role_t, date = date(to), days = days.abs());
+        out.push(
+            Check::new("card.certificate", status, text)
+                .fix_from(fix)
+                .details(details),
+        );
     }
     if let Some(start) = latest_start {
-        let now_t = output::datetime(now);
-        let details =
-            json!({ "reader": reader, "now": now_t, "not_before": output::datetime(start) });
-        out.push(if now < start {
-            Check::new(
-                "clock",
+        let (now_t, from) = (output::datetime(now), output::datetime(start));
+        let (status, msg, fix) = if now < start {
+            (
                 Status::Fail,
-                t!(
-                    Msg::DoctorClockBehind,
-                    now = now_t,
-                    from = output::datetime(start)
-                ),
+                Msg::DoctorClockBehind,
+                Some(Msg::DoctorClockFix),
             )
-            .fix(Msg::DoctorClockFix.text())
-            .details(details)
         } else {
-            Check::new(
-                "clock",
-                Status::Ok,
-                t!(
-                    Msg::DoctorClockOk,
-                    now = now_t,
-                    from = output::datetime(start)
-                ),
-            )
-            .details(details)
-        });
+            (Status::Ok, Msg::DoctorClockOk, None)
+        };
+        out.push(
+            Check::new("clock", status, t!(msg, now = now_t, from = from))
+                .fix_from(fix)
+                .details(json!({ "reader": reader, "now": now_t, "not_before": from })),
+        );
     }
     out
 }

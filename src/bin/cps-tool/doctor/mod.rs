@@ -96,6 +96,12 @@ impl Check {
         self
     }
 
+    /// The fix when there is one (`None`: a check that passed needs none).
+    pub fn fix_from(mut self, fix: Option<Msg>) -> Check {
+        self.fix = fix.map(|m| m.text());
+        self
+    }
+
     pub fn details(mut self, details: Value) -> Check {
         self.details = details;
         self
