@@ -9,7 +9,7 @@
 #   logs in and signs (verified); no PIN try consumed (the image's counter) and no VERIFY sent
 #   but the driver's own logins (pcscd's APDU log);
 # - the emulator pulls the card itself after N APDUs (`cps-tool emulate --fault remove-after=N`,
-#   back 1.5 s later) for a few N inside the signature loop: the same answers and recovery;
+#   back 2.5 s later) for a few N inside the signature loop: the same answers and recovery;
 # - another application resets the card (opensc-tool --reset) in the middle of the signature
 #   loop: C_Sign answers CKR_USER_NOT_LOGGED_IN (the card forgot the PIN; the VERIFY is never
 #   replayed), the session lives on, a new C_Login signs again;
@@ -126,11 +126,12 @@ for g in cps3 cps4; do
 
   # --- pulled by the emulator itself after N APDUs (cps-tool emulate --fault remove-after=N):
   # the bridge closes its vpcd connection right after the N-th answer, the card comes back by
-  # itself after 1.5 s. N lands at a different APDU of the signature loop each time.
+  # itself after 2.5 s (time enough for pcscd to see it gone). N lands at a different APDU of
+  # the signature loop each time.
   check_stop_emulator "$g: the emulator stops cleanly"
   wait_card absent || true
   for n in $REMOVE_AT; do
-    start_emulator --card "$g" --image "$img" --fault "remove-after=$n" --fault insert-after=1500
+    start_emulator --card "$g" --image "$img" --fault "remove-after=$n" --fault insert-after=2500
     out="$E2E_DIR/remove-$g-$n.out"; go="$E2E_DIR/go-remove-$g-$n"
     v0=$(verifies)
     touch "$go"
