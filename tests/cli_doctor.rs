@@ -34,10 +34,11 @@ fn healthy_setup(module: &std::path::Path) -> (TempDir, TempDir) {
 }
 
 fn doctor(home: &TempDir, sys: &TempDir, module: &std::path::Path, card: &[&str]) -> (i32, Value) {
-    let mut args: Vec<&str> = card.to_vec();
     let module = module.to_str().unwrap();
     let sysroot = sys.path().to_str().unwrap();
-    args.extend(["doctor", "--json", "--module", module, "--sysroot", sysroot]);
+    // the card options are global: after the command, with doctor's own (`--now`)
+    let mut args = vec!["doctor", "--json", "--module", module, "--sysroot", sysroot];
+    args.extend_from_slice(card);
     let o = run(home.path(), &args);
     let doc = json_out(&o);
     assert_schema("doctor", &doc);
@@ -598,4 +599,51 @@ fn wait_for_the_card() {
     );
     assert_eq!(stderr(&o), "");
     assert_stdout_has(&o, "✓ PIN: 3 of 3 tries left");
+}
+
+/// The certificates against the clock (hidden `--now`: the doctor's clock): a clock behind the
+/// start of validity, expiry in 17 days (a warning with its fix), expired the day before.
+#[test]
+fn clock_skew_and_expiry_against_the_clock() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let at = |now: &str| {
+        let card = ["--emulated", "cps4", "--now", now];
+        doctor(&home, &sys, &module, &card)
+    };
+    // 2023-06-01: the card's certificates (2024-01-01 .. 2029-01-01) are not valid yet
+    let (code, doc) = at("1685577600");
+    assert_eq!(code, 9, "{doc:#}");
+    let clock = one(&doc, "clock");
+    assert_eq!(clock["status"], "fail");
+    assert_eq!(clock["details"]["now"], "2023-06-01T00:00:00Z");
+    assert_eq!(clock["details"]["not_before"], "2024-01-01T00:00:00Z");
+    assert!(
+        clock["fix"].as_str().unwrap().contains("timedatectl"),
+        "{clock:#}"
+    );
+    // 2028-12-15: 17 days left, a warning
+    let (code, doc) = at("1860451200");
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(one(&doc, "clock")["status"], "ok");
+    for c in checks(&doc, "card.certificate") {
+        assert_eq!(c["status"], "warn", "{c:#}");
+        assert_eq!(c["details"]["days_left"], 17);
+        assert!(
+            c["message"].as_str().unwrap().contains("in 17 days"),
+            "{c:#}"
+        );
+        assert!(c["fix"].is_string());
+    }
+    // 2029-01-02: expired the day before
+    let (code, doc) = at("1862006400");
+    assert_eq!(code, 9);
+    for c in checks(&doc, "card.certificate") {
+        assert_eq!(c["status"], "fail", "{c:#}");
+        assert_eq!(c["details"]["days_left"], -1);
+        assert!(
+            c["message"].as_str().unwrap().contains("(1 days ago)"),
+            "{c:#}"
+        );
+    }
 }

@@ -163,13 +163,7 @@ fn absolute_module(p: &Path) -> Result<PathBuf, CliError> {
 /// The doctor's search order: CPSCARD_MODULE, the distribution's PKCS#11 directories, then the
 /// build tree (the module beside cps-tool).
 fn default_module() -> Result<PathBuf, CliError> {
-    let ctx = doctor::Context {
-        home: None,
-        sysroot: PathBuf::from("/"),
-        module: None,
-        generations: Vec::new(),
-        module_found: None,
-    };
+    let ctx = doctor::Context::new(None, PathBuf::from("/"), None);
     let candidates = doctor::module::candidates(&ctx);
     match candidates.iter().find(|p| p.is_file()) {
         Some(p) => absolute_module(p),

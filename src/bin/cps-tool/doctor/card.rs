@@ -74,7 +74,12 @@ pub fn checks(t: Box<dyn Transport>, ctx: &mut Context) -> Vec<Check> {
         "serial": binding.serial.serial,
         "label": label,
     }))];
-    out.extend(certificate_checks(driver.as_mut(), &binding, &reader));
+    out.extend(certificate_checks(
+        driver.as_mut(),
+        &binding,
+        &reader,
+        ctx.now,
+    ));
     out.extend(pin_checks(driver.as_mut(), kind, &reader));
     out.push(tls_check(kind, &reader));
     out
@@ -115,8 +120,8 @@ fn certificate_checks(
     driver: &mut dyn CardDriver,
     binding: &CardBinding,
     reader: &str,
+    now: i64,
 ) -> Vec<Check> {
-    let now = output::now_unix();
     let mut out = Vec::new();
     let mut latest_start: Option<i64> = None;
     for cert in binding.certificates.iter().filter(|c| !c.authority) {

@@ -37,6 +37,10 @@ pub struct Args {
     /// Test hook (hidden): system files (/etc, /usr) are looked for under this directory.
     #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
     pub sysroot: PathBuf,
+
+    /// Test hook (hidden): the doctor's clock, in seconds since 1970 (clock skew, expiry soon).
+    #[arg(long, value_name = "UNIX", hide = true)]
+    pub now: Option<i64>,
 }
 
 /// Result of one check.
@@ -117,9 +121,23 @@ pub struct Context {
     pub generations: Vec<Generation>,
     /// The module found (for fixes that name it).
     pub module_found: Option<PathBuf>,
+    /// The clock the certificates are compared with (Unix time).
+    pub now: i64,
 }
 
 impl Context {
+    /// Nothing found yet; the clock is the system's.
+    pub fn new(home: Option<PathBuf>, sysroot: PathBuf, module: Option<PathBuf>) -> Context {
+        Context {
+            home,
+            sysroot,
+            module,
+            generations: Vec::new(),
+            module_found: None,
+            now: output::now_unix(),
+        }
+    }
+
     /// A system path under the sysroot.
     pub fn sys(&self, path: &str) -> PathBuf {
         self.sysroot.join(path.trim_start_matches('/'))
@@ -135,13 +153,14 @@ impl Context {
 }
 
 pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
-    let mut ctx = Context {
-        home: std::env::var_os("HOME").map(PathBuf::from),
-        sysroot: args.sysroot.clone(),
-        module: args.module.clone(),
-        generations: Vec::new(),
-        module_found: None,
-    };
+    let mut ctx = Context::new(
+        std::env::var_os("HOME").map(PathBuf::from),
+        args.sysroot.clone(),
+        args.module.clone(),
+    );
+    if let Some(now) = args.now {
+        ctx.now = now;
+    }
     let mut checks = Vec::new();
     let live = !args.out.json;
     let mut report = |group: Vec<Check>| {
