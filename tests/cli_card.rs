@@ -12,17 +12,11 @@ fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// `info --json` (schema-checked) and `info` show the fixture's identity.
-fn check_info(generation: &str, holder: &str) {
-    let home = TempDir::new("card-info");
-    let img = home.join("card.json");
+fn check_info(generation: &'static str, holder: &'static str) {
+    let card = EmuCard::new("card-info", generation, holder);
     let fixture = card_json(generation, holder);
     let h = &fixture["holder"];
-    let mut args = card_args(generation, holder, &img);
-    args.extend(["info", "--json"]);
-    let o = run(home.path(), &args);
-    assert_code(&o, 0);
-    let doc = json_out(&o);
-    assert_schema("info", &doc);
+    let doc = card.json(&[], &["info"], "info");
     assert_eq!(doc["emulated"], true);
     assert_eq!(doc["card"]["generation"], generation);
     assert_eq!(doc["card"]["serial"], fixture["serial"]);
@@ -65,11 +59,7 @@ fn check_info(generation: &str, holder: &str) {
     assert_eq!(doc["puk"]["tries_left"], 10);
 
     // the same facts for humans
-    let mut args = card_args(generation, holder, &img);
-    args.push("info");
-    let o = run(home.path(), &args);
-    assert_code(&o, 0);
-    let out = stdout(&o);
+    let out = card.out(&[], &["info"]);
     for key in [
         "id_nat",
         "surname",
@@ -99,19 +89,16 @@ fn check_info(generation: &str, holder: &str) {
 
 /// `certs --export` writes the fixture's DER and PEM files byte for byte; `certs --json` lists
 /// them with their role and fingerprint.
-fn check_certs(generation: &str, holder: &str) {
-    let home = TempDir::new("card-certs");
-    let img = home.join("card.json");
+fn check_certs(generation: &'static str, holder: &'static str) {
+    let card = EmuCard::new("card-certs", generation, holder);
     let fixture = fixture_dir(generation, holder);
     for (dir, pem) in [("der", false), ("pem", true)] {
-        let out = home.join(dir);
-        let mut args = card_args(generation, holder, &img);
-        args.extend(["certs", "--export", out.to_str().unwrap()]);
+        let out = card.path(dir);
+        let mut args = vec!["certs", "--export", out.to_str().unwrap()];
         if pem {
             args.push("--pem");
         }
-        let o = run(home.path(), &args);
-        assert_code(&o, 0);
+        let said = card.out(&[], &args);
         for role in ["auth", "sign"] {
             let name = format!("{role}.{dir}");
             let got = std::fs::read(out.join(&name)).unwrap();
@@ -124,14 +111,9 @@ fn check_certs(generation: &str, holder: &str) {
             .collect();
         files.sort();
         assert_eq!(files, [format!("auth.{dir}"), format!("sign.{dir}")]);
-        assert!(stdout(&o).contains("written"), "{}", stdout(&o));
+        assert!(said.contains("written"), "{said}");
     }
-    let mut args = card_args(generation, holder, &img);
-    args.extend(["certs", "--json"]);
-    let o = run(home.path(), &args);
-    assert_code(&o, 0);
-    let doc = json_out(&o);
-    assert_schema("certs", &doc);
+    let doc = card.json(&[], &["certs"], "certs");
     let certs = doc["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2);
     for (role, file) in [("authentication", "auth.der"), ("signature", "sign.der")] {
@@ -158,17 +140,11 @@ fn check_certs(generation: &str, holder: &str) {
 }
 
 /// `objects`: public data objects only, then every one after `--login`.
-fn check_objects(generation: &str, holder: &str) {
-    let home = TempDir::new("card-objects");
-    let img = home.join("card.json");
+fn check_objects(generation: &'static str, holder: &'static str) {
+    let card = EmuCard::new("card-objects", generation, holder);
     let fixture = card_json(generation, holder);
-    let pin = fixture["pin"].as_str().unwrap();
-    let mut args = card_args(generation, holder, &img);
-    args.extend(["objects", "--json"]);
-    let o = run(home.path(), &args);
-    assert_code(&o, 0);
-    let public = json_out(&o);
-    assert_schema("objects", &public);
+    let pin = [("CPS_PIN", fixture["pin"].as_str().unwrap())];
+    let public = card.json(&[], &["objects"], "objects");
     assert_eq!(public["logged_in"], false);
     let labels = |doc: &Value, key: &str| -> Vec<String> {
         doc[key]
@@ -207,12 +183,7 @@ fn check_objects(generation: &str, holder: &str) {
     );
     assert_eq!(public["public_keys"].as_array().unwrap().len(), 2);
 
-    let mut args = card_args(generation, holder, &img);
-    args.extend(["objects", "--login", "--json"]);
-    let o = run_env(home.path(), &[("CPS_PIN", pin)], &args);
-    assert_code(&o, 0);
-    let all = json_out(&o);
-    assert_schema("objects", &all);
+    let all = card.json(&pin, &["objects", "--login"], "objects");
     assert_eq!(all["logged_in"], true);
     assert_eq!(all["hidden_private_objects"], 0);
     let data = all["data_objects"].as_array().unwrap();
@@ -225,25 +196,17 @@ fn check_objects(generation: &str, holder: &str) {
     assert!(activity["size"].as_u64().unwrap() > 0);
 
     // for humans: the hint to log in, then the private ones
-    let mut args = card_args(generation, holder, &img);
-    args.push("objects");
-    let o = run(home.path(), &args);
-    assert_code(&o, 0);
-    let out = stdout(&o);
+    let out = card.out(&[], &["objects"]);
     assert!(out.contains(&format!(
         "{hidden} private data objects not shown: add --login"
     )));
     assert!(!out.contains("CPS_ACTIVITY_01_PS"), "{out}");
-    let mut args = card_args(generation, holder, &img);
-    args.extend(["objects", "--login"]);
-    let o = run_env(home.path(), &[("CPS_PIN", pin)], &args);
-    assert_code(&o, 0);
-    let out = stdout(&o);
+    let out = card.out(&pin, &["objects", "--login"]);
     assert!(out.contains("CPS_ACTIVITY_01_PS"), "{out}");
     assert!(out.contains("(needs the PIN)"), "{out}");
     assert!(out.contains("CPS_DATA: "), "{out}");
     // the PIN was verified once, correctly: counters untouched
-    assert_eq!(counters(&img), (3, 10));
+    assert_eq!(counters(&card.image()), (3, 10));
 }
 
 fn check_card(generation: &'static str, holder: &'static str) {

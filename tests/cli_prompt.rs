@@ -101,18 +101,14 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
     for generation in GENERATIONS {
         let home = TempDir::new("prompt");
         let img = home.join("card.json");
-        let card = |extra: &[&'static str]| {
-            let mut a: Vec<String> = card_args(generation, "cps", &img)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            a.extend(extra.iter().map(|s| (*s).to_owned()));
-            a
+        // a session on the card with these arguments
+        let on_card = |extra: &[&str]| {
+            let mut args = card_args(generation, "cps", &img);
+            args.extend_from_slice(extra);
+            Session::start(&home, &args)
         };
         // a PIN that appears nowhere else on the screen (the label holds 1234)
-        let args = card(&["pin", "change"]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut s = Session::start(&home, &args);
+        let mut s = on_card(&["pin", "change"]);
         s.expect("PIN of the card ");
         s.expect("(3 tries left): ");
         s.type_line("1234");
@@ -129,9 +125,7 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
         );
 
         // a wrong PIN typed: counted, and the next prompt says so
-        let args = card(&["pin", "verify"]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut s = Session::start(&home, &args);
+        let mut s = on_card(&["pin", "verify"]);
         s.expect("(3 tries left): ");
         s.type_line("8642");
         let (code, screen) = s.finish();
@@ -139,7 +133,7 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
         assert!(screen.contains("PIN wrong, 2 tries left"), "{screen}");
         assert!(!screen.contains("8642"), "the PIN was echoed:\n{screen}");
 
-        let mut s = Session::start(&home, &args);
+        let mut s = on_card(&["pin", "verify"]);
         s.expect("(2 tries left): ");
         s.type_line("9753");
         let (code, screen) = s.finish();
@@ -148,9 +142,7 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
         assert!(!screen.contains("9753"), "the PIN was echoed:\n{screen}");
 
         // two different new PINs: refused, nothing sent
-        let args = card(&["pin", "change"]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut s = Session::start(&home, &args);
+        let mut s = on_card(&["pin", "change"]);
         s.expect("(3 tries left): ");
         s.type_line("9753");
         s.expect("New PIN (4 digits): ");

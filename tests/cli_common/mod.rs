@@ -303,6 +303,25 @@ impl EmuCard {
         (o, stats(&path))
     }
 
+    /// Runs ARGS, which must succeed; its stdout.
+    #[track_caller]
+    pub fn out(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let o = self.run(env, args);
+        assert_code(&o, 0);
+        stdout(&o)
+    }
+
+    /// Runs `ARGS --json`, which must succeed; the document, valid against
+    /// `docs/schema/<schema>.json`.
+    #[track_caller]
+    pub fn json(&self, env: &[(&str, &str)], args: &[&str], schema: &str) -> serde_json::Value {
+        let o = self.run(env, &[args, &["--json"]].concat());
+        assert_code(&o, 0);
+        let doc = json_out(&o);
+        assert_schema(schema, &doc);
+        doc
+    }
+
     /// Runs the steps in order, each checked as it says.
     pub fn play(&self, steps: &[Step]) {
         for (i, s) in steps.iter().enumerate() {
