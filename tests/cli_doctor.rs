@@ -647,3 +647,62 @@ fn clock_skew_and_expiry_against_the_clock() {
         );
     }
 }
+
+/// The schema is not a formality: documents a support tool could not rely on are refused.
+#[test]
+fn the_schema_refuses_broken_documents() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let (_, doc) = doctor(&home, &sys, &module, &["--emulated", "cps4"]);
+    let index = |id: &str| {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["id"] == id)
+            .unwrap()
+    };
+    let (reader, card, pin) = (
+        index("pcsc.reader"),
+        index("card.present"),
+        index("card.pin"),
+    );
+    let at = |i: usize, path: &str| format!("/checks/{i}/{path}");
+    // (what, JSON pointer, new value; None removes it)
+    let broken = [
+        (
+            "pinpad not a boolean",
+            at(reader, "details/pinpad"),
+            Some(json!("yes")),
+        ),
+        ("no serial", at(card, "details/serial"), None),
+        (
+            "unknown generation",
+            at(card, "details/generation"),
+            Some(json!("cps2")),
+        ),
+        (
+            "a failure without its fix",
+            at(pin, "status"),
+            Some(json!("fail")),
+        ),
+        (
+            "tries left negative",
+            at(pin, "details/tries_left"),
+            Some(json!(-1)),
+        ),
+        ("unknown check id", at(pin, "id"), Some(json!("card.pin2"))),
+    ];
+    for (what, pointer, value) in broken {
+        let mut d = doc.clone();
+        match value {
+            Some(v) => *d.pointer_mut(&pointer).unwrap() = v,
+            None => {
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                let parent = d.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+                parent.remove(key).unwrap();
+            }
+        }
+        assert!(!schema_errors("doctor", &d).is_empty(), "{what}: accepted");
+    }
+}

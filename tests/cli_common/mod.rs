@@ -93,18 +93,23 @@ pub fn card_json(generation: &str, holder: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Validates `doc` against `docs/schema/<name>.json`; panics with every error.
-pub fn assert_schema(name: &str, doc: &serde_json::Value) {
+/// The errors of `doc` against `docs/schema/<name>.json` (none: valid).
+pub fn schema_errors(name: &str, doc: &serde_json::Value) -> Vec<String> {
     let path = Path::new(ROOT)
         .join("docs/schema")
         .join(format!("{name}.json"));
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
+        .collect()
+}
+
+/// Validates `doc` against `docs/schema/<name>.json`; panics with every error.
+pub fn assert_schema(name: &str, doc: &serde_json::Value) {
+    let errors = schema_errors(name, doc);
     assert!(
         errors.is_empty(),
         "{name}.json: {errors:#?}\nin {}",
