@@ -90,3 +90,68 @@ fn apdus_per_operation() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// A browser reads every object's attributes at each poll: a public data object's value is
+/// read from the card once; the writable CPS_DATA again once `pin_status_max_age` has passed
+/// (another application may write it) and at once after our own write; private values are
+/// never kept.
+#[test]
+fn public_data_values_are_read_once() {
+    for g in GENERATIONS {
+        let options = TokenOptions {
+            pin_status_max_age: std::time::Duration::from_millis(1000),
+            ..TokenOptions::default()
+        };
+        let (mut t, card) = token_with(g, "cps", options);
+        let public: Vec<_> = t
+            .data_objects()
+            .iter()
+            .filter(|d| !d.private)
+            .map(|d| d.id.clone())
+            .collect();
+        assert!(public.len() >= 3, "{}", gen_name(g));
+        let first = count(&card, || {
+            for id in &public {
+                t.read_data(id).unwrap();
+            }
+        });
+        assert!(first >= public.len() as u64, "{}: {first}", gen_name(g));
+        let values: Vec<_> = public.iter().map(|id| t.read_data(id).unwrap()).collect();
+        let again = count(&card, || {
+            for (id, v) in public.iter().zip(&values) {
+                assert_eq!(&t.read_data(id).unwrap(), v);
+            }
+        });
+        assert_eq!(again, 0, "{}: repeated reads", gen_name(g));
+
+        let data = t.data_object_by_label("CPS_DATA").unwrap().id.clone();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(count(&card, || drop(t.read_data(&data).unwrap())) > 0);
+        assert_eq!(count(&card, || drop(t.read_data(&data).unwrap())), 0);
+        t.login(PinSource::given("1234").unwrap()).unwrap();
+        t.write_data(&data, b"new value").unwrap();
+        let mut after = Vec::new();
+        assert!(count(&card, || after = t.read_data(&data).unwrap()) > 0);
+        assert_eq!(&after[..9], b"new value");
+
+        let private: Vec<_> = t
+            .data_objects()
+            .iter()
+            .filter(|d| d.private)
+            .map(|d| d.id.clone())
+            .collect();
+        assert!(!private.is_empty());
+        for _ in 0..2 {
+            let n = count(&card, || {
+                for id in &private {
+                    t.read_data(id).unwrap();
+                }
+            });
+            assert!(
+                n >= private.len() as u64,
+                "{}: private reads {n}",
+                gen_name(g)
+            );
+        }
+    }
+}

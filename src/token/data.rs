@@ -1,5 +1,13 @@
 //! Data objects' values (objects.md §5): read on demand, private ones only after login, their
 //! size answered from the FCP without reading; CPS_DATA written whole (zero-padded).
+//!
+//! Public values are kept once read, so that an application polling every object's attributes
+//! (a browser does) costs no APDU: the read-only ones for the token's life (they cannot change
+//! on the card), the writable one (CPS_DATA, which another application may write) for
+//! [`TokenOptions::pin_status_max_age`](super::TokenOptions), like the PIN counters. Private
+//! values are never kept.
+
+use std::time::Instant;
 
 use super::{DataLocation, ObjectId, Token, TokenError};
 
@@ -14,11 +22,20 @@ impl Token {
         if obj.private && !self.is_logged_in() {
             return Err(TokenError::NotLoggedIn);
         }
+        if let Some((value, read_at)) = self.data_values.get(id) {
+            if !obj.modifiable || read_at.elapsed() < self.options.pin_status_max_age {
+                return Ok(value.clone());
+            }
+        }
         let value = match &obj.location {
             DataLocation::File(p) => self.card(|d| d.read_file(p))?,
             DataLocation::Cps2ter(f) => self.card(|d| d.read_cps2ter(*f))?,
         };
         self.data_sizes.insert(obj.id.clone(), value.len());
+        if !obj.private {
+            self.data_values
+                .insert(obj.id.clone(), (value.clone(), Instant::now()));
+        }
         Ok(value)
     }
 
@@ -58,6 +75,7 @@ impl Token {
         if !self.is_logged_in() {
             return Err(TokenError::NotLoggedIn);
         }
+        self.data_values.remove(id);
         self.card(|d| d.write_file(path, value))?;
         self.data_sizes.remove(id);
         Ok(())

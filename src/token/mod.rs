@@ -65,7 +65,8 @@ pub struct TokenOptions {
     pub cache: CacheChoice,
     /// How long a PIN/PUK tries counter read from the card is shown without asking the card
     /// again (applications such as Firefox poll C_GetTokenInfo). PIN commands update it at
-    /// once from their answer; card events clear it.
+    /// once from their answer; card events clear it. The value of the writable data object
+    /// (CPS_DATA, which another application may change) is kept as long.
     pub pin_status_max_age: Duration,
 }
 
@@ -136,6 +137,8 @@ pub struct Token {
     public_keys: Vec<PublicKeyObject>,
     data_objects: Vec<DataObjectInfo>,
     data_sizes: std::collections::HashMap<ObjectId, usize>,
+    /// Public data objects' values and when they were read (data.rs).
+    data_values: std::collections::HashMap<ObjectId, (Vec<u8>, std::time::Instant)>,
     identity: Option<HolderIdentity>,
     pins: pin::PinCache,
     options: TokenOptions,

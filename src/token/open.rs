@@ -238,6 +238,7 @@ fn build(
         public_keys,
         data_objects,
         data_sizes: Default::default(),
+        data_values: Default::default(),
         identity: None,
         pins: pin::PinCache::new(options.pin_status_max_age),
         options,
