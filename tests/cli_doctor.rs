@@ -354,7 +354,7 @@ fn broken_registrations() {
     home.write(
         ".mozilla/firefox/y2.work/pkcs11.txt",
         &format!(
-            "library={}\nname=CPS\n\nlibrary=/gone/libcps_pkcs11.so\nname=CPS old\n",
+            "library={}\nname=CPS\n\nlibrary=/gone/libcps_pkcs11.so\nname=CPS old\n\nlibrary=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\nname=OpenSC\n",
             module.display()
         ),
     );
@@ -401,6 +401,13 @@ fn broken_registrations() {
     assert!(
         y2.iter()
             .any(|c| c["status"] == "fail" && c["details"]["count"] == 2),
+        "{y2:#?}"
+    );
+    // OpenSC drives the same CPS3 cards: worth knowing, with the command that removes it
+    assert!(
+        y2.iter().any(|c| c["status"] == "warn"
+            && c["details"]["name"] == "OpenSC"
+            && c["fix"].as_str().unwrap().contains("-delete \"OpenSC\"")),
         "{y2:#?}"
     );
     assert_eq!(one(&doc, "nssdb.registration")["status"], "warn");
