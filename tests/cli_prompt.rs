@@ -161,49 +161,39 @@ fn the_pin_typed_at_the_prompt_is_not_echoed() {
 #[test]
 fn progress_on_a_terminal_and_ctrl_c() {
     let home = TempDir::new("progress");
-    // waiting for a card inserted 1.5 s later, then reading it
-    let mut s = Session::start(
-        &home,
-        &[
+    // `info` waiting for a card inserted MS milliseconds later
+    let late = |ms: u32| {
+        let fault = format!("insert-after={ms}");
+        let args = [
             "--emulated",
             "cps4",
             "--emulated-fault",
-            "insert-after=1500",
+            &fault,
             "--wait",
             "info",
-        ],
-    );
-    s.expect("waiting for a card (Ctrl-C to stop)…");
-    let (code, screen) = s.finish();
+        ];
+        let mut s = Session::start(&home, &args);
+        s.expect("waiting for a card (Ctrl-C to stop)…");
+        s
+    };
+    // waiting for a card inserted 1.5 s later, then reading it
+    let (code, screen) = late(1500).finish();
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("3 of 3 tries left"), "{screen}");
     // the first read of a card with a realistic latency takes more than the spinner's delay
-    let mut s = Session::start(
-        &home,
-        &[
-            "--emulated",
-            "cps3",
-            "--emulated-fault",
-            "latency=realistic",
-            "doctor",
-        ],
-    );
+    let args = [
+        "--emulated",
+        "cps3",
+        "--emulated-fault",
+        "latency=realistic",
+        "doctor",
+    ];
+    let mut s = Session::start(&home, &args);
     s.expect("reading the card…");
     let (_, screen) = s.finish();
     assert!(screen.contains("✓ PIN: 3 of 3 tries left"), "{screen}");
     // Ctrl-C (the terminal's interrupt character) while waiting for a card that never comes
-    let mut s = Session::start(
-        &home,
-        &[
-            "--emulated",
-            "cps4",
-            "--emulated-fault",
-            "insert-after=600000",
-            "--wait",
-            "info",
-        ],
-    );
-    s.expect("waiting for a card (Ctrl-C to stop)…");
+    let mut s = late(600_000);
     s.stdin.write_all(b"\x03").unwrap();
     s.stdin.flush().unwrap();
     let (code, screen) = s.finish();
