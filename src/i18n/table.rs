@@ -458,7 +458,7 @@ messages! {
     BenchRowApdus { en: "APDUs of that sequence", fr: "APDU de cette séquence" }
     BenchRowPolling { en: "polling (slot list, token info, all objects and attributes): first round; the {rest} others", fr: "scrutation (slots, infos du jeton, tous les objets et attributs) : premier tour ; les {rest} autres" }
     BenchRowRss { en: "RSS after loading the module and enumerating, MiB (ours: at start → after the polling loop)", fr: "RSS après chargement du module et énumération, Mio (nous : au départ → après la scrutation)" }
-    BenchRowOverhead { en: "time per APDU, our transport + APDU layer / bare SCardTransmit (no latency)", fr: "temps par APDU, notre transport + couche APDU / SCardTransmit seul (sans latence)" }
+    BenchRowOverhead { en: "time per APDU (10th percentile), our transport + APDU layer / bare SCardTransmit (no latency)", fr: "temps par APDU (10e centile), notre transport + couche APDU / SCardTransmit seul (sans latence)" }
     BenchRowThreads { en: "signatures/s with 1 / 2 / 8 threads (ours)", fr: "signatures/s avec 1 / 2 / 8 fils (nous)" }
     BenchTargetHalf { en: "≤ 0.5× OpenSC", fr: "≤ 0,5× OpenSC" }
     BenchTargetNone { en: "—", fr: "—" }
@@ -470,7 +470,7 @@ messages! {
     BenchVendorMeasured { en: "{measured} (quoted: {quoted})", fr: "{measured} (cité : {quoted})" }
     BenchApduCell { en: "{ours} (empty cache: {cold}) / {opensc} / {vendor}", fr: "{ours} (cache vide : {cold}) / {opensc} / {vendor}" }
     BenchPollCell { en: "{first_ms} ms, {first_apdus} APDUs; {rest_ms} ms, {rest_apdus} APDUs", fr: "{first_ms} ms, {first_apdus} APDU ; {rest_ms} ms, {rest_apdus} APDU" }
-    BenchOverheadCell { en: "{ours} µs / {raw} µs = {ratio}×", fr: "{ours} µs / {raw} µs = {ratio}×" }
+    BenchOverheadCell { en: "{ours} µs / {raw} µs = {ratio}× (our transport alone: {transport} µs; medians {ours_median} / {raw_median} µs)", fr: "{ours} µs / {raw} µs = {ratio}× (notre transport seul : {transport} µs ; médianes {ours_median} / {raw_median} µs)" }
     BenchThreadsCell { en: "{one} / {two} / {eight} ({ratio}×), {errors} errors", fr: "{one} / {two} / {eight} ({ratio}×), {errors} erreurs" }
     BenchErrNoToken { en: "no token in reader {reader} ({slots} slot(s) with a token)", fr: "pas de jeton dans le lecteur {reader} ({slots} emplacement(s) avec jeton)" }
     BenchErrNoKey { en: "no private key with CKA_ID {id}", fr: "pas de clé privée de CKA_ID {id}" }

@@ -386,7 +386,10 @@ fn print_overhead(ov: &Value) {
             Msg::BenchOverheadCell,
             ours = format!("{:.1}", num(ov, "ours_us")),
             raw = format!("{:.1}", num(ov, "raw_us")),
-            ratio = format!("{r:.3}")
+            ratio = format!("{r:.3}"),
+            transport = format!("{:.1}", num(ov, "transport_us")),
+            ours_median = format!("{:.1}", num(ov, "ours_median_us")),
+            raw_median = format!("{:.1}", num(ov, "raw_median_us"))
         ),
         Msg::BenchTargetOverhead,
         &met(r <= 1.05),
