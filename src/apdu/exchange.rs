@@ -83,10 +83,17 @@ fn transceive_inner(
     rules: &ExchangeRules,
     mask: bool,
 ) -> Result<Response, ApduError> {
-    let chain = cmd.chained(rules.max_send);
-    let (last, head) = chain
-        .split_last()
-        .ok_or(ApduError::Malformed("empty chain"))?;
+    // The usual command fits one block: sent as it is, without building a chain.
+    let chain;
+    let (last, head): (&Command, &[Command]) =
+        if cmd.data().len() <= rules.max_send.clamp(1, super::MAX_SHORT_LC) {
+            (cmd, &[])
+        } else {
+            chain = cmd.chained(rules.max_send);
+            chain
+                .split_last()
+                .ok_or(ApduError::Malformed("empty chain"))?
+        };
     for block in head {
         let r = transmit_raw(t, block, mask)?;
         if !r.is_success() {
@@ -103,7 +110,7 @@ fn transceive_inner(
         let le = if n == 0 { 256 } else { n as usize };
         resp = transmit_raw(t, &last.clone().with_le(le), mask)?;
     }
-    if !rules.follow_61 {
+    if !rules.follow_61 || !matches!(resp.sw, StatusWord::BytesRemaining(_)) {
         return Ok(resp);
     }
     let mut data = resp.data().to_vec();
