@@ -2,7 +2,7 @@
 //! the fixture files, keys, public keys, data objects, mechanisms, holder identity equal to
 //! card.json.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::card::{KeyRole, PinKind};
 use cpscard::emulator::Generation;

@@ -2,7 +2,7 @@
 //! result verifies with the fixture certificate under the `rsa` crate (an independent
 //! verifier): PKCS#1 v1.5 and PSS. What a key cannot do is refused before any APDU.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::emulator::Generation;
 use cpscard::sign::{HashAlg, Mechanism, MechanismKind, PinSource, PssParams};

@@ -7,7 +7,7 @@
 //! success on reset), no panic, no PIN try consumed, and after re-insertion (a fresh open,
 //! as the module does) the same operation succeeds. Run with `--nocapture` for the numbers.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::card::PinKind;
 use cpscard::emulator::{EmulatedReader, Generation};

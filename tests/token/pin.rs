@@ -3,7 +3,7 @@
 //! never reach the card, change and logout; card reset by another application; a corrupted
 //! signature is never returned.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::card::{PinKind, PinState};
 use cpscard::emulator::Generation;

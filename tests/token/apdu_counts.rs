@@ -2,7 +2,7 @@
 //! open, token info polling, login, one signature per key, one PSS signature on CPS4.
 //! Run with `--nocapture` to see the numbers.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::card::PinKind;
 use cpscard::emulator::Generation;

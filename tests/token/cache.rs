@@ -2,7 +2,7 @@
 //! the same objects; a different card image with the same serial is not served stale files;
 //! nothing private is stored; several openers at once leave whole files.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation};
 use cpscard::sign::PinSource;

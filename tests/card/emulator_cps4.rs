@@ -2,7 +2,7 @@
 //! the vendor module's select model (`P1 = 08`, FCI `6F`), T=1 and T=0 ATRs, ChipDoc MSE/PSO
 //! (PKCS#1 v1.5 and PSS), raw PSO DECIPHER, PIN/PUK.
 
-mod emulator_common;
+use crate::emulator_common;
 
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation, Interface, VirtualCard};
 use cpscard::transport::{Protocol, Transport};

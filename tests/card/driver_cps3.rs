@@ -2,7 +2,7 @@
 //! signature path verified with the fixture certificates, decipher, CPS_DATA, CPS2ter volet,
 //! resets by another application, and APDU counts.
 
-mod driver_common;
+use crate::driver_common;
 
 use cpscard::card::{
     CardBinding, CardError, CardKind, Cps2terFile, DecipherPadding, HashAlg, KeyRef, MemoryCache,

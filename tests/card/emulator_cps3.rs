@@ -2,7 +2,7 @@
 //! transcripts (command → expected answer) at the raw APDU level, T=0 as a CCID reader gives it,
 //! and cryptographic checks with the fixture certificates.
 
-mod emulator_common;
+use crate::emulator_common;
 
 use cpscard::apdu::{transceive, Command, ExchangeRules, StatusWord};
 use cpscard::emulator::{

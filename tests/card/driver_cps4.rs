@@ -2,7 +2,7 @@
 //! PIN, PKCS#1 v1.5 and PSS signatures, raw RSA, decipher, CPS_DATA, channel and reset
 //! handling, APDU counts. Signatures verified with the fixture certificates.
 
-mod driver_common;
+use crate::driver_common;
 
 use cpscard::card::{
     CardBinding, CardDriver, CardError, CardKind, Cps4Atr, DecipherPadding, HashAlg, KeyRef,

@@ -2,7 +2,7 @@
 //! written whole), decryption with the authentication key, software encryption and
 //! verification, random bytes, and cards that are not CPS cards.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::emulator::Generation;
 use cpscard::sign::{MechanismKind, PinSource};

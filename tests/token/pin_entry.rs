@@ -2,7 +2,7 @@
 //! PIN_VERIFY_STRUCTURE / PIN_MODIFY_STRUCTURE itself) and a pinentry program (a scripted
 //! Assuan peer written by the test), with the tries left shown to the user.
 
-mod token_common;
+use crate::token_common;
 
 use cpscard::card::PinKind;
 use cpscard::emulator::pinpad::KeyPress;
