@@ -1,5 +1,5 @@
 //! THE table of user-facing messages: one id, its English and its French text. Nothing a user
-//! reads is written anywhere else (tests/cli_messages.rs scans the CLI sources for strays).
+//! reads is written anywhere else (tests/cli/messages.rs scans the CLI sources for strays).
 //!
 //! Vocabulary (ANS's own words on the cards): PIN = « code porteur » (4 digits), PUK = « code de
 //! déblocage » (8 digits), card = « carte CPS ».

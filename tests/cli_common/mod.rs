@@ -1,4 +1,4 @@
-//! Shared by the `tests/cli_*.rs` tests: run the built `cps-tool` (never reaching a real pcscd
+//! Shared by the `tests/cli/` tests: run the built `cps-tool` (never reaching a real pcscd
 //! unless asked), temporary directories, the fixture cards, JSON schema validation.
 
 #![allow(dead_code)]

@@ -3,7 +3,7 @@
 # the vpcd readers with no card, a healthy emulated CPS4 and a CPS3 (TLS 1.2 advice) behind vpcd,
 # and `--wait` for a card inserted a few seconds later (no spinner when piped). Exit codes and
 # the human lines are checked here; every `--json` document is kept and then checked against
-# docs/schema/doctor.json and the expected statuses by `tests/cli_doctor.rs` (ignored test
+# docs/schema/doctor.json and the expected statuses by `tests/cli/doctor.rs` (ignored test
 # `e2e_documents`, the same schema helper as the other tests).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pkcs11_lib.sh"
@@ -119,6 +119,6 @@ check_stop_emulator "Ctrl-C: emulator exits 0 on SIGTERM"
 
 log "--- the JSON documents against docs/schema/doctor.json"
 out=$(cd "$E2E_ROOT" && CPSCARD_DOCTOR_E2E_DIR="$DOCS" \
-  cargo test -q --test cli_doctor -- --ignored --exact e2e_documents 2>&1) \
-  && pass "JSON documents: schema and statuses (cli_doctor e2e_documents)" \
-  || fail "JSON documents: schema and statuses (cli_doctor e2e_documents)" "$out"
+  cargo test -q --test cli -- --ignored --exact doctor::e2e_documents 2>&1) \
+  && pass "JSON documents: schema and statuses (cli doctor::e2e_documents)" \
+  || fail "JSON documents: schema and statuses (cli doctor::e2e_documents)" "$out"

@@ -4,7 +4,7 @@
 //! (the termios code of `pin_source.rs` turns the echo off), a new PIN is typed twice; the
 //! spinner of slow steps shows on the terminal, and Ctrl-C typed there ends a wait with 130.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -2,7 +2,7 @@
 //! generations, through the built binary with `--emulated GEN --card HOLDER --image PATH`:
 //! what they print must be what `fixtures/cards/<gen>/<card>/` holds.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::*;
 use serde_json::Value;

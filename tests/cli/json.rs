@@ -1,7 +1,7 @@
 //! `--json` outputs validated against `docs/schema/*.json` (the doctor's in tests/cli_doctor.rs),
 //! and the JSON error document a failing `--json` command prints.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::*;
 

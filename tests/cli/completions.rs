@@ -1,7 +1,7 @@
 //! Shell completions and the man page come from the clap definitions; `--help` lists the exit
 //! codes and follows the locale.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::*;
 

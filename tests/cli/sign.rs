@@ -6,7 +6,7 @@
 //! lists expected are the card profiles' (README §3, CPS3.md §6, CPS4.md §5-§6), not the
 //! tool's own claim.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::path::Path;
 use std::process::Output;

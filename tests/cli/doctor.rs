@@ -2,7 +2,7 @@
 //! expired certificates, every fault the emulator injects, a foreign ATR), without pcscd, and
 //! with broken registrations (a temporary HOME with fake Firefox profiles, a fake sysroot).
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::*;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! (exit 8, with the way out), the PUK unblocks, codes of the wrong format never reach the
 //! card, and a pinentry program is spoken to in the user's language.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::path::PathBuf;
 
