@@ -78,6 +78,13 @@ impl Module {
     }
 }
 
+/// The one lock of the test binary. The module's state is per process, twice over: the built
+/// `.so` (every `dlopen` of its path is the same library instance, `cryptoki`'s included) and the
+/// rlib linked into the test (`raw::f()`, `set_slot_sources`); the environment its
+/// `C_Initialize` reads is per process too. Every test of the binary holds this lock from start
+/// to end, whichever of the two it drives, and only sets variables while holding it: so no
+/// `setenv` races a `getenv` of another thread, the fork test forks with no other test running,
+/// and the resident-set measure (`module_abi::memory`) sees no other test's allocations.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Variables of the module's configuration a test must not inherit from the caller.
@@ -96,18 +103,26 @@ const CONFIG_VARIABLES: [&str; 12] = [
     "CPSCARD_PCSC",
 ];
 
-/// The module's state is per process: tests that initialize it run one at a time, and start
-/// from a finalized library without `CPSCARD_EMULATED`, without PC/SC readers (a reader on the
-/// test machine must not change what the tests see), without a cache or a configuration file.
-pub fn serial(m: &Module) -> MutexGuard<'static, ()> {
+/// Takes the binary's lock (see [`SERIAL`]; a test that panicked while holding it does not stop
+/// the others) and starts from the isolated environment: without `CPSCARD_EMULATED`, without
+/// PC/SC readers (a reader on the test machine must not change what the tests see), without a
+/// cache or a configuration file. Tests of the in-process module finalize it themselves.
+pub fn lock() -> MutexGuard<'static, ()> {
     let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = m.finalize();
     isolate();
     g
 }
 
-/// Clears the configuration variables (see [`serial`]); no PC/SC, no cache, no config file.
-pub fn isolate() {
+/// [`lock`], then the built module `m` finalized: tests that initialize it run one at a time
+/// and start from a finalized library.
+pub fn serial(m: &Module) -> MutexGuard<'static, ()> {
+    let g = lock();
+    let _ = m.finalize();
+    g
+}
+
+/// Clears the configuration variables (see [`lock`]); no PC/SC, no cache, no config file.
+fn isolate() {
     for v in CONFIG_VARIABLES {
         std::env::remove_var(v);
     }

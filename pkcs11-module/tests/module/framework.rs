@@ -2,10 +2,10 @@
 //! `set_slot_sources` (the built `.so` has no slot source until the token layer lands; these
 //! calls go through the same exported functions, taken from `C_GetFunctionList`).
 
-mod common;
+use crate::common;
 
 use std::ptr::null_mut;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use common::double::{self, Handle, MODULUS_LEN};
@@ -13,8 +13,6 @@ use common::raw::{attr, f, find, login, mech, open, session_state, slot_list, ul
 use common::rv;
 use cryptoki_sys::*;
 use sha2::Digest;
-
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// An initialized library over a fresh double; finalized when dropped.
 struct Env {
@@ -31,7 +29,7 @@ impl Drop for Env {
 }
 
 fn env() -> Env {
-    let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let g = common::lock();
     unsafe { (f().C_Finalize.unwrap())(null_mut()) };
     let card = double::install();
     assert_eq!(unsafe { (f().C_Initialize.unwrap())(null_mut()) }, CKR_OK);

@@ -3,13 +3,12 @@
 //! the misuse matrix over both emulated cards (`module_abi/misuse.rs`) and the resident set over
 //! 10 000 signatures (`module_abi/memory.rs`).
 
-mod common;
 #[cfg(feature = "emulator")]
-#[path = "module_abi/memory.rs"]
 mod memory;
 #[cfg(feature = "emulator")]
-#[path = "module_abi/misuse.rs"]
 mod misuse;
+
+use crate::common;
 
 use std::ffi::c_void;
 use std::ptr::null_mut;
@@ -125,6 +124,7 @@ fn entries<T>(list: &T) -> Vec<usize> {
 #[test]
 fn function_lists_are_complete() {
     let m = Module::load();
+    let _g = serial(&m);
     assert_eq!((m.f.version.major, m.f.version.minor), (2, 40));
     let v2 = entries(m.f);
     assert_eq!(v2.len(), 68, "PKCS#11 2.40 has 68 functions");
@@ -166,6 +166,7 @@ fn function_lists_are_complete() {
 #[test]
 fn interfaces_follow_the_two_call_convention() {
     let m = Module::load();
+    let _g = serial(&m);
     let list_fn = *m.symbol::<CK_C_GetInterfaceList>("C_GetInterfaceList");
     let get_fn = *m.symbol::<CK_C_GetInterface>("C_GetInterface");
     let (list_fn, get_fn) = (list_fn.unwrap(), get_fn.unwrap());

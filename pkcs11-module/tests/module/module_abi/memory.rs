@@ -3,13 +3,16 @@
 //! /proc/self/status) is read after 100, 1 000 and 10 000 signatures. A measurement that prints
 //! its numbers; the only assertion is a generous bound on the growth between 1 000 and 10 000
 //! signatures (a leak of even 400 bytes per signature would pass 4 MB there).
+//!
+//! VmRSS is the whole process's: the test shares its binary with the others, and measures alone
+//! because every test of the binary holds `common::lock` from start to end (see `common`).
 
 use std::time::Instant;
 
 use cryptoki_sys::*;
 
+use super::misuse::Runner;
 use crate::common::{serial, EmulatedCard, Module};
-use crate::misuse::Runner;
 
 const SIGNATURES: usize = 10_000;
 const MARKS: [usize; 3] = [100, 1_000, 10_000];

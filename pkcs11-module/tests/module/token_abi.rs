@@ -6,7 +6,7 @@
 
 #![cfg(feature = "emulator")]
 
-mod common;
+use crate::common;
 
 use std::ptr::null_mut;
 use std::sync::MutexGuard;

@@ -3,7 +3,7 @@
 
 #![cfg(feature = "emulator")]
 
-mod common;
+use crate::common;
 
 use common::{serial, text, EmulatedCard, Module};
 use cryptoki_sys::*;

@@ -7,10 +7,10 @@
 
 #![cfg(feature = "emulator")]
 
-mod common;
 /// The pulled card / reset matrix through the C ABI (issue 6 item 1).
-#[path = "in_process/faults.rs"]
 mod faults;
+
+use crate::common;
 
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,8 +24,6 @@ use cpscard::card::PinKind;
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation, Interface};
 use cpscard::token::{Token, TokenOptions};
 use cryptoki_sys::*;
-
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// An initialized library over an emulated card of `generation`; finalized when dropped.
 struct Env {
@@ -46,9 +44,8 @@ fn env_with(generation: Generation, settings: TokenSettings) -> Env {
 }
 
 fn env_on(generation: Generation, interface: Option<Interface>, settings: TokenSettings) -> Env {
-    let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let g = common::lock();
     unsafe { (f().C_Finalize.unwrap())(null_mut()) };
-    common::isolate();
     let mut card = EmulatedCard::builtin(generation, "cps").unwrap();
     if let Some(i) = interface {
         card.set_interface(i).unwrap();
@@ -677,10 +674,9 @@ impl cps_pkcs11::SlotDevice for ForeignSlot {
 
 #[test]
 fn a_card_that_is_not_a_cps_card_is_no_token() {
-    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _g = common::lock();
     let ff = f();
     unsafe { (ff.C_Finalize.unwrap())(null_mut()) };
-    common::isolate();
     let apdus = Arc::new(Mutex::new(0u32));
     let a = apdus.clone();
     cps_pkcs11::set_slot_sources(move || {

@@ -6,7 +6,7 @@
 //! Needs a running pcscd with vpcd: run by `tests/e2e/pkcs11_events.sh` (`--ignored`), which
 //! starts a private one and exports `PCSCLITE_CSOCK_NAME`, `CPSCARD_VPCD_ADDR` and `CPS_TOOL`.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::ptr::null_mut;

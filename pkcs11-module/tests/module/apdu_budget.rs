@@ -12,7 +12,7 @@
 
 #![cfg(feature = "emulator")]
 
-mod common;
+use crate::common;
 
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
@@ -24,9 +24,6 @@ use cps_pkcs11::SlotSource;
 use cpscard::emulator::{EmulatedCard, Generation};
 use cpscard::token::CacheChoice;
 use cryptoki_sys::*;
-
-/// One library state per process: the two cards are measured one after the other.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The counted steps of one card.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,9 +95,9 @@ fn sign(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, mut m: CK_MECHANISM, data: 
 }
 
 fn measure(generation: Generation) -> Budget {
-    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // One library state per process: the two cards are measured one after the other.
+    let _g = common::lock();
     unsafe { (f().C_Finalize.unwrap())(null_mut()) };
-    common::isolate();
     let dir = std::env::temp_dir().join(format!(
         "cps-apdu-budget-{generation}-{}",
         std::process::id()

@@ -4,7 +4,7 @@
 //! answer errors, hence failed signatures), and the whole run ends in bounded time (no
 //! deadlock). Run with `--nocapture` for the numbers.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::time::Duration;
