@@ -3,9 +3,11 @@
 //!
 //! Facts applied (recipes/pcsc-vpcd/README.md): nothing starts pcscd on demand
 //! (`SCARD_E_NO_SERVICE` → [`TransportError::NoService`]); a transmit may "succeed" with an empty
-//! answer when a vpcd card vanishes mid-APDU, which is reported as a failure; a card reset by
-//! another application (`SCARD_W_RESET_CARD`) is reported as [`TransportError::CardReset`] so that
-//! the card layer reconnects and re-selects.
+//! answer, or fail with `SCARD_E_NOT_TRANSACTED`, when a vpcd card vanishes mid-APDU, before pcscd
+//! has noticed the card is gone: such a failure is followed by a look at the card's state
+//! (`SCardStatus`, see [`settle`]) so that it is reported as [`TransportError::CardRemoved`] when
+//! the card did go; a card reset by another application (`SCARD_W_RESET_CARD`) is reported as
+//! [`TransportError::CardReset`] so that the card layer reconnects and re-selects.
 //!
 //! One [`PcscContext`] per thread of use: pcsclite contexts are not meant to be shared by
 //! concurrent callers, except for [`PcscCanceller::cancel`].
@@ -16,6 +18,7 @@ mod readers;
 
 use std::ffi::CString;
 use std::time::Duration;
+use std::thread;
 
 use ::pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
 use zeroize::{Zeroize, Zeroizing};
@@ -181,19 +184,101 @@ fn released() -> TransportError {
     TransportError::Io("card handle already released".into())
 }
 
-/// One `SCardTransmit`. An answer shorter than SW1 SW2 is a failure, never a success.
+/// One `SCardTransmit`. An answer shorter than SW1 SW2 is a failure, never a success; a failure
+/// that may come from the card going away is [`settle`]d against the card's state. The APDU is
+/// never sent again (a VERIFY costs a PIN try).
 fn transmit_on(
     card: &::pcsc::Card,
     reader: &str,
     buf: &mut [u8],
     apdu: &[u8],
 ) -> Result<Vec<u8>, TransportError> {
-    let answer = card.transmit(apdu, buf).map_err(|e| map_error(e, reader))?;
-    let out = answer.to_vec();
-    let n = out.len();
-    buf[..n].zeroize();
-    log::trace!("{reader}: {} bytes sent, {n} received", apdu.len());
-    checked_answer(out, reader)
+    let result = match card.transmit(apdu, buf) {
+        Ok(answer) => {
+            let out = answer.to_vec();
+            let n = out.len();
+            buf[..n].zeroize();
+            log::trace!("{reader}: {} bytes sent, {n} received", apdu.len());
+            checked_answer(out, reader)
+        }
+        Err(e) => Err(map_error(e, reader)),
+    };
+    result.map_err(|e| {
+        if !may_mean_removal(&e) {
+            return e;
+        }
+        let settled = settle(
+            e.clone(),
+            PROBE_ATTEMPTS,
+            || card_state(card.status2_owned().map(|s| s.status())),
+            || thread::sleep(PROBE_STEP),
+        );
+        log::debug!("{reader}: transmit failed ({e}); the card's state says: {settled}");
+        settled
+    })
+}
+
+/// How often and how long [`settle`] asks pcscd about the card after a failed transmit: pcscd
+/// polls a reader such as vpcd every 400 ms, so a card pulled mid-APDU is seen gone within about
+/// half a second (0.2 s measured); 1.5 s leaves room for a loaded machine. A card that stays
+/// present (a mute card) costs this wait once per failed APDU, then the failure is reported as it
+/// was.
+const PROBE_STEP: Duration = Duration::from_millis(50);
+const PROBE_ATTEMPTS: usize = 30;
+
+/// The card behind a handle as `SCardStatus` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CardState {
+    /// Gone, or gone and back (the handle stays "removed" until it is reconnected).
+    Removed,
+    /// Reset or unpowered by another application.
+    Reset,
+    /// Still there as far as pcscd knows (it may not have noticed yet).
+    Present,
+    /// The query itself failed for another reason: nothing to learn from it.
+    Unknown,
+}
+
+fn card_state(status: Result<::pcsc::Status, ::pcsc::Error>) -> CardState {
+    use ::pcsc::Error as E;
+    match status {
+        Err(E::RemovedCard | E::NoSmartcard) => CardState::Removed,
+        Err(E::ResetCard | E::UnpoweredCard) => CardState::Reset,
+        Err(_) => CardState::Unknown,
+        Ok(s) if s.contains(::pcsc::Status::ABSENT) => CardState::Removed,
+        Ok(_) => CardState::Present,
+    }
+}
+
+/// Failures of a transmit that a card pulled mid-APDU produces before pcscd notices (an answer
+/// without status word, `SCARD_E_NOT_TRANSACTED`, or a code with no meaning of its own).
+fn may_mean_removal(e: &TransportError) -> bool {
+    matches!(e, TransportError::Unresponsive | TransportError::Io(_))
+}
+
+/// What a failed transmit is to be reported as: `query` (the card's state) is asked up to
+/// `attempts` times with `pause` between while the card looks present; a card seen removed gives
+/// [`TransportError::CardRemoved`], a card reset [`TransportError::CardReset`]; otherwise (still
+/// present after the last attempt, or the query failing) the failure stays `original`.
+fn settle(
+    original: TransportError,
+    attempts: usize,
+    mut query: impl FnMut() -> CardState,
+    mut pause: impl FnMut(),
+) -> TransportError {
+    if !may_mean_removal(&original) {
+        return original;
+    }
+    for attempt in 0..attempts {
+        match query() {
+            CardState::Removed => return TransportError::CardRemoved,
+            CardState::Reset => return TransportError::CardReset,
+            CardState::Unknown => return original,
+            CardState::Present if attempt + 1 < attempts => pause(),
+            CardState::Present => {}
+        }
+    }
+    original
 }
 
 /// An answer without SW1 SW2 (seen: 0 bytes with success, when a vpcd card is killed
@@ -304,6 +389,93 @@ impl Transport for PcscTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::pcsc::{Error as E, Status};
+
+    #[test]
+    fn the_card_state_from_scard_status() {
+        assert_eq!(card_state(Err(E::RemovedCard)), CardState::Removed);
+        assert_eq!(card_state(Err(E::NoSmartcard)), CardState::Removed);
+        assert_eq!(card_state(Err(E::ResetCard)), CardState::Reset);
+        assert_eq!(card_state(Err(E::UnpoweredCard)), CardState::Reset);
+        assert_eq!(card_state(Err(E::NoService)), CardState::Unknown);
+        assert_eq!(card_state(Err(E::InvalidHandle)), CardState::Unknown);
+        assert_eq!(card_state(Ok(Status::ABSENT)), CardState::Removed);
+        assert_eq!(
+            card_state(Ok(Status::PRESENT | Status::POWERED | Status::SPECIFIC)),
+            CardState::Present
+        );
+    }
+
+    /// Runs `settle` over the states `seen` in turn; returns the answer, how many queries and how
+    /// many pauses it made.
+    fn settle_over(original: TransportError, seen: &[CardState]) -> (TransportError, usize, usize) {
+        let (mut queries, mut pauses) = (0, 0);
+        let out = settle(
+            original,
+            seen.len(),
+            || {
+                queries += 1;
+                seen[queries - 1]
+            },
+            || pauses += 1,
+        );
+        (out, queries, pauses)
+    }
+
+    #[test]
+    fn a_failed_transmit_becomes_removed_once_pcscd_sees_the_card_gone() {
+        use CardState::*;
+        // Seen at once, or after pcscd's next poll.
+        assert_eq!(
+            settle_over(TransportError::Unresponsive, &[Removed, Present]),
+            (TransportError::CardRemoved, 1, 0)
+        );
+        assert_eq!(
+            settle_over(
+                TransportError::Unresponsive,
+                &[Present, Present, Removed, Present]
+            ),
+            (TransportError::CardRemoved, 3, 2)
+        );
+        assert_eq!(
+            settle_over(TransportError::Io("x".into()), &[Present, Removed]),
+            (TransportError::CardRemoved, 2, 1)
+        );
+        assert_eq!(
+            settle_over(TransportError::Unresponsive, &[Present, Reset]),
+            (TransportError::CardReset, 2, 1)
+        );
+    }
+
+    #[test]
+    fn a_failed_transmit_stays_as_it_was_when_the_card_stays() {
+        use CardState::*;
+        // Present until the last attempt (a mute card): no pause after the last query.
+        assert_eq!(
+            settle_over(TransportError::Unresponsive, &[Present; 4]),
+            (TransportError::Unresponsive, 4, 3)
+        );
+        // The query fails for another reason: no more queries.
+        assert_eq!(
+            settle_over(TransportError::Io("x".into()), &[Unknown, Removed]),
+            (TransportError::Io("x".into()), 1, 0)
+        );
+        // Failures that say what happened are not second-guessed, not even queried.
+        for e in [
+            TransportError::CardRemoved,
+            TransportError::CardReset,
+            TransportError::NoService,
+            TransportError::Sharing,
+            TransportError::Timeout,
+        ] {
+            assert_eq!(settle_over(e.clone(), &[Reset]), (e, 0, 0));
+        }
+        // Zero attempts: as it was.
+        assert_eq!(
+            settle(TransportError::Unresponsive, 0, || Removed, || {}),
+            TransportError::Unresponsive
+        );
+    }
 
     #[test]
     fn an_answer_without_status_word_is_a_failure() {
