@@ -4,7 +4,9 @@
 # p11_drive.rs: dlopen, C_* calls, CKR_* names printed):
 # - the emulator (`cps-tool emulate`) is killed (SIGKILL: the vpcd socket closes, pcscd sees the
 #   card pulled) in the middle of a signature loop, and between C_OpenSession and C_Login; the
-#   failing call must answer CKR_DEVICE_REMOVED / CKR_TOKEN_NOT_PRESENT, the old session be gone
+#   C_Sign in flight must answer CKR_DEVICE_REMOVED (not CKR_DEVICE_ERROR: vpcd fails the APDU
+#   before pcscd has seen the card go), C_Login CKR_DEVICE_REMOVED / CKR_TOKEN_NOT_PRESENT, the
+#   old session be gone
 #   (CKR_SESSION_HANDLE_INVALID), and once the emulator is back (same card image) a new session
 #   logs in and signs (verified); no PIN try consumed (the image's counter) and no VERIFY sent
 #   but the driver's own logins (pcscd's APDU log);
@@ -68,10 +70,10 @@ for g in cps3 cps4; do
   check_eq "$g: sign loop: the driver recovered (exit 0)" 0 "$rc"
   n=$(field "$out" signed_before)
   if [ "${n:-0}" -gt 0 ]; then pass "$g: $n signatures before the card was pulled"; else fail "$g: signatures before the pull" "$(cat "$out")"; fi
-  # The C_Sign in flight when vpcd lost the card: the reader gives no answer at all (0 bytes,
-  # before pcscd notices the card is gone): CKR_DEVICE_ERROR is the honest answer then.
-  rv=$(field "$out" rv)
-  if is_removed_rv "$rv" || [ "$rv" = CKR_DEVICE_ERROR ]; then pass "$g: C_Sign in flight when the card was pulled: $rv"; else fail "$g: C_Sign in flight when the card was pulled: $rv" "$(cat "$out")"; fi
+  # The C_Sign in flight when vpcd lost the card: vpcd answers 0 bytes or NOT_TRANSACTED before
+  # pcscd notices the card is gone; the transport then asks SCardStatus until pcscd has seen it,
+  # so this very call answers CKR_DEVICE_REMOVED (never CKR_DEVICE_ERROR).
+  check_eq "$g: C_Sign in flight when the card was pulled" CKR_DEVICE_REMOVED "$(field "$out" rv)"
   rv=$(field "$out" after)
   if is_removed_rv "$rv" || [ "$rv" = CKR_SESSION_HANDLE_INVALID ]; then pass "$g: C_Sign once pcscd saw the card pulled: $rv"; else fail "$g: C_Sign once pcscd saw the card pulled: $rv" "$(cat "$out")"; fi
   check_eq "$g: the old session is gone" CKR_SESSION_HANDLE_INVALID "$(field "$out" old_session)"
@@ -143,7 +145,7 @@ for g in cps3 cps4; do
     rc=0; wait "$drv" || rc=$?
     log "$g remove-after=$n: $(grep -v WARN "$out" | tr '\n' ' ')"
     rv=$(field "$out" rv); after=$(field "$out" after)
-    if [ "$rc" -eq 0 ] && { is_removed_rv "$rv" || [ "$rv" = CKR_DEVICE_ERROR ]; } \
+    if [ "$rc" -eq 0 ] && [ "$rv" = CKR_DEVICE_REMOVED ] \
        && { is_removed_rv "$after" || [ "$after" = CKR_SESSION_HANDLE_INVALID ]; } \
        && [ "$(field "$out" old_session)" = CKR_SESSION_HANDLE_INVALID ] \
        && [ "$(field "$out" recovered)" = yes ]; then
