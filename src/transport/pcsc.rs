@@ -17,8 +17,8 @@ mod features;
 mod readers;
 
 use std::ffi::CString;
-use std::time::Duration;
 use std::thread;
+use std::time::Duration;
 
 use ::pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
 use zeroize::{Zeroize, Zeroizing};
@@ -207,13 +207,17 @@ fn transmit_on(
         if !may_mean_removal(&e) {
             return e;
         }
+        let asked = std::time::Instant::now();
         let settled = settle(
             e.clone(),
             PROBE_ATTEMPTS,
             || card_state(card.status2_owned().map(|s| s.status())),
             || thread::sleep(PROBE_STEP),
         );
-        log::debug!("{reader}: transmit failed ({e}); the card's state says: {settled}");
+        log::debug!(
+            "{reader}: transmit failed ({e}); the card's state after {} ms: {settled}",
+            asked.elapsed().as_millis()
+        );
         settled
     })
 }
