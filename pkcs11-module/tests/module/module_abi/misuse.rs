@@ -927,57 +927,7 @@ const CASES: &[Case] = &[
             r
         }
     ),
-    // --- Stale handles.
-    case!(
-        Both,
-        "after C_CloseSession: C_GetSessionInfo",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.close();
-            let mut i = CK_SESSION_INFO::default();
-            call!(x, C_GetSessionInfo, x.h, &mut i)
-        }
-    ),
-    case!(
-        Both,
-        "after C_CloseSession: C_SignInit",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.close();
-            let mut m = mech(CKM_SHA256_RSA_PKCS);
-            call!(x, C_SignInit, x.h, &mut m, x.aut)
-        }
-    ),
-    case!(
-        Both,
-        "after C_CloseSession: C_Sign of its operation",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            x.close();
-            x.sign(Some(256)).0
-        }
-    ),
-    case!(
-        Both,
-        "after C_CloseSession: C_FindObjects of its search",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.find_init();
-            x.close();
-            let (mut o, mut found) = ([0; 4], 0);
-            call!(x, C_FindObjects, x.h, o.as_mut_ptr(), 4, &mut found)
-        }
-    ),
-    case!(
-        Both,
-        "after C_CloseSession: C_CloseSession",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.close();
-            call!(x, C_CloseSession, x.h)
-        }
-    ),
+    // --- Stale handles (and STALE_SESSION_PROBES after C_CloseSession).
     case!(
         Both,
         "after C_CloseAllSessions: C_GetSessionInfo",
@@ -1748,62 +1698,90 @@ const CASES: &[Case] = &[
     ),
 ];
 
+/// Calls on a session made stale by an event (closed; its card removed and the removal seen by a
+/// slot call): the same probes after each event, all `CKR_SESSION_HANDLE_INVALID`.
+struct StaleProbe {
+    name: &'static str,
+    /// What the session starts before the event (an operation, a search).
+    before: fn(&Fx),
+    call: fn(&Fx) -> CK_RV,
+}
+
+const STALE_SESSION_PROBES: &[StaleProbe] = &[
+    StaleProbe {
+        name: "C_GetSessionInfo",
+        before: |_| {},
+        call: |x| {
+            let mut i = CK_SESSION_INFO::default();
+            call!(x, C_GetSessionInfo, x.h, &mut i)
+        },
+    },
+    StaleProbe {
+        name: "C_SignInit",
+        before: |_| {},
+        call: |x| {
+            let mut m = mech(CKM_SHA256_RSA_PKCS);
+            call!(x, C_SignInit, x.h, &mut m, x.aut)
+        },
+    },
+    StaleProbe {
+        name: "C_Sign of an operation started before",
+        before: |x| x.sign_init(CKM_SHA256_RSA_PKCS, x.aut),
+        call: |x| x.sign(Some(256)).0,
+    },
+    StaleProbe {
+        name: "C_FindObjects of a search started before",
+        before: |x| x.find_init(),
+        call: |x| {
+            let (mut o, mut found) = ([0; 4], 0);
+            call!(x, C_FindObjects, x.h, o.as_mut_ptr(), 4, &mut found)
+        },
+    },
+    StaleProbe {
+        name: "C_CloseSession",
+        before: |_| {},
+        call: |x| call!(x, C_CloseSession, x.h),
+    },
+];
+
+/// A row as the runner takes it: a [`Case`] of a table, or a stale-session probe after an event.
+struct Row {
+    on: On,
+    name: String,
+    expect: CK_RV,
+    run: Box<dyn Fn(&Fx) -> CK_RV>,
+}
+
+fn rows(cases: &'static [Case]) -> impl Iterator<Item = Row> {
+    cases.iter().map(|c| Row {
+        on: c.on,
+        name: c.name.to_string(),
+        expect: c.expect,
+        run: Box::new(c.run),
+    })
+}
+
+/// Every stale-session probe after `event` (on both cards).
+fn stale_rows(event: &'static str, act: fn(&Fx)) -> impl Iterator<Item = Row> {
+    STALE_SESSION_PROBES.iter().map(move |p| Row {
+        on: On::Both,
+        name: format!("{event}: {}", p.name),
+        expect: CKR_SESSION_HANDLE_INVALID,
+        run: Box::new(move |x| {
+            (p.before)(x);
+            act(x);
+            (p.call)(x)
+        }),
+    })
+}
+
 /// Rows that pull the card: in-process only, where the test holds it. An application learns of
 /// a removal from a slot call (`C_GetSlotList`, `C_GetSlotInfo`, `C_WaitForSlotEvent`): from
 /// then on the sessions of the card are gone (`CKR_SESSION_HANDLE_INVALID`, PKCS#11 2.40 §5.1:
 /// "removing a token closes all sessions with it"). A call that reaches the card before any
-/// such look finds it gone: `CKR_DEVICE_REMOVED`, and its sessions are gone too.
+/// such look finds it gone: `CKR_DEVICE_REMOVED`, and its sessions are gone too. With them:
+/// STALE_SESSION_PROBES after the removal was seen.
 const REMOVAL: &[Case] = &[
-    case!(
-        Both,
-        "card removed, seen: C_GetSessionInfo",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.remove_seen();
-            let mut i = CK_SESSION_INFO::default();
-            call!(x, C_GetSessionInfo, x.h, &mut i)
-        }
-    ),
-    case!(
-        Both,
-        "card removed, seen: C_SignInit",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.remove_seen();
-            let mut m = mech(CKM_SHA256_RSA_PKCS);
-            call!(x, C_SignInit, x.h, &mut m, x.aut)
-        }
-    ),
-    case!(
-        Both,
-        "card removed, seen: C_Sign of an operation started before",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            x.remove_seen();
-            x.sign(Some(256)).0
-        }
-    ),
-    case!(
-        Both,
-        "card removed, seen: C_FindObjects of a search started before",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.find_init();
-            x.remove_seen();
-            let (mut o, mut found) = ([0; 4], 0);
-            call!(x, C_FindObjects, x.h, o.as_mut_ptr(), 4, &mut found)
-        }
-    ),
-    case!(
-        Both,
-        "card removed, seen: C_CloseSession",
-        CKR_SESSION_HANDLE_INVALID,
-        |x| {
-            x.remove_seen();
-            call!(x, C_CloseSession, x.h)
-        }
-    ),
     case!(
         Both,
         "card removed: C_GetTokenInfo",
@@ -1991,7 +1969,7 @@ impl Runner {
 
     /// Runs the rows for this card; returns how many ran. Failures are gathered and reported
     /// together.
-    fn run(&self, generation: &str, cases: &[Case]) -> usize {
+    fn run(&self, generation: &str, cases: impl IntoIterator<Item = Row>) -> usize {
         let mut failures = Vec::new();
         let mut ran = 0;
         for case in cases {
@@ -2056,7 +2034,8 @@ fn misuse_matrix_through_the_built_module() {
         let m = Module::load();
         let _g = serial(&m);
         let _card = EmulatedCard::new(generation, "misuse");
-        let ran = Runner::new(m.f, generation, None).run(generation, CASES);
+        let cases = rows(CASES).chain(stale_rows("after C_CloseSession", |x| x.close()));
+        let ran = Runner::new(m.f, generation, None).run(generation, cases);
         println!("misuse matrix, built module, {generation}: {ran} cases");
         total += ran;
         assert_eq!(m.finalize(), CKR_OK);
@@ -2074,7 +2053,8 @@ fn misuse_matrix_card_removal_in_process() {
         let source = Arc::new(EmulatedSource::new(Card::builtin(g, "cps").unwrap()));
         let card = source.card();
         cps_pkcs11::set_slot_sources(move || Ok(vec![source.clone() as Arc<dyn SlotSource>]));
-        let ran = Runner::new(f, generation, Some(card)).run(generation, REMOVAL);
+        let cases = rows(REMOVAL).chain(stale_rows("card removed, seen", |x| x.remove_seen()));
+        let ran = Runner::new(f, generation, Some(card)).run(generation, cases);
         println!("misuse matrix, card removal in-process, {generation}: {ran} cases");
         total += ran;
         assert_eq!(unsafe { (f.C_Finalize.unwrap())(null_mut()) }, CKR_OK);
