@@ -1,4 +1,4 @@
-//! `--json` outputs validated against `docs/schema/*.json` (the doctor's in tests/cli_doctor.rs),
+//! `--json` outputs validated against `docs/schema/*.json` (the doctor's in tests/cli/doctor.rs),
 //! and the JSON error document a failing `--json` command prints.
 
 use crate::cli_common;
