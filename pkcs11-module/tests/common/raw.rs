@@ -122,3 +122,41 @@ pub fn mech(kind: CK_MECHANISM_TYPE) -> CK_MECHANISM {
         ulParameterLen: 0,
     }
 }
+
+/// What a browser does when it looks at a token: slots, slot and token info, a public session,
+/// every object with the attributes it shows (a certificate's value, id, subject, issuer and
+/// serial). Returns the number of objects.
+pub fn enumerate(slot: CK_SLOT_ID) -> usize {
+    let ff = f();
+    assert_eq!(slot_list(true), vec![slot]);
+    let mut si = CK_SLOT_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetSlotInfo.unwrap())(slot, &mut si) },
+        CKR_OK
+    );
+    let mut ti = CK_TOKEN_INFO::default();
+    assert_eq!(
+        unsafe { (ff.C_GetTokenInfo.unwrap())(slot, &mut ti) },
+        CKR_OK
+    );
+    let h = open(slot, false);
+    let objects = find(h, &[]);
+    for o in &objects {
+        for kind in [CKA_CLASS, CKA_LABEL, CKA_PRIVATE, CKA_TOKEN] {
+            attr(h, *o, kind).unwrap();
+        }
+        if attr(h, *o, CKA_CLASS).unwrap() == ulong(CKO_CERTIFICATE) {
+            for kind in [
+                CKA_VALUE,
+                CKA_ID,
+                CKA_SUBJECT,
+                CKA_ISSUER,
+                CKA_SERIAL_NUMBER,
+            ] {
+                attr(h, *o, kind).unwrap();
+            }
+        }
+    }
+    unsafe { (ff.C_CloseSession.unwrap())(h) };
+    objects.len()
+}

@@ -16,7 +16,7 @@ use std::ptr::null_mut;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::raw::{attr, f, find, login, mech, open, slot_list, ulong};
+use common::raw::{attr, enumerate, f, find, login, mech, open, slot_list, ulong};
 use cps_pkcs11::emulated::EmulatedSource;
 use cps_pkcs11::token_adapter::TokenSettings;
 use cps_pkcs11::SlotSource;
@@ -81,38 +81,6 @@ impl Env {
         op();
         self.apdus() - before
     }
-}
-
-/// What Firefox does when it looks at a token: slots, slot and token info, a session, every
-/// object with the attributes it shows.
-fn enumerate(slot: CK_SLOT_ID) -> usize {
-    let ff = f();
-    assert_eq!(slot_list(true), vec![slot]);
-    let mut si = CK_SLOT_INFO::default();
-    assert_eq!(
-        unsafe { (ff.C_GetSlotInfo.unwrap())(slot, &mut si) },
-        CKR_OK
-    );
-    let mut ti = CK_TOKEN_INFO::default();
-    assert_eq!(
-        unsafe { (ff.C_GetTokenInfo.unwrap())(slot, &mut ti) },
-        CKR_OK
-    );
-    let h = open(slot, false);
-    let objects = find(h, &[]);
-    for o in &objects {
-        for kind in [CKA_CLASS, CKA_LABEL, CKA_PRIVATE, CKA_TOKEN] {
-            attr(h, *o, kind).unwrap();
-        }
-        let class = attr(h, *o, CKA_CLASS).unwrap();
-        if class == ulong(CKO_CERTIFICATE) {
-            attr(h, *o, CKA_VALUE).unwrap();
-            attr(h, *o, CKA_ID).unwrap();
-            attr(h, *o, CKA_SUBJECT).unwrap();
-        }
-    }
-    unsafe { (ff.C_CloseSession.unwrap())(h) };
-    objects.len()
 }
 
 fn sign(
