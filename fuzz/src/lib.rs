@@ -15,7 +15,7 @@ pub mod ops;
 use cpscard::apdu::Command;
 use cpscard::card::detect::KNOWN_ATRS;
 use cpscard::card::CardKind;
-use cpscard::transport::{Protocol, Transmit, Transport, TransportError};
+use cpscard::transport::{CardLink, Protocol, Transmit, TransportError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -54,6 +54,15 @@ pub fn card_kind(selector: u8) -> (CardKind, Vec<u8>, Protocol) {
         _ => Protocol::T1,
     };
     (kind, atr.to_vec(), protocol)
+}
+
+/// The reader and card of a fake card.
+fn link(reader: &str, atr: Vec<u8>, protocol: Protocol) -> CardLink {
+    CardLink {
+        reader: reader.into(),
+        atr,
+        protocol,
+    }
 }
 
 /// Checks one APDU a driver sent: it must parse as a short APDU and fit one.
@@ -126,8 +135,7 @@ pub enum WhenDone {
 /// is a transport event chosen by its value (reset by another application, removal, …), so
 /// that the drivers' reconnect/replay paths are fuzzed too.
 pub struct ReplayCard {
-    atr: Vec<u8>,
-    protocol: Protocol,
+    link: CardLink,
     answers: Vec<Vec<u8>>,
     next: usize,
     when_done: WhenDone,
@@ -142,8 +150,7 @@ impl ReplayCard {
         when_done: WhenDone,
     ) -> Self {
         ReplayCard {
-            atr,
-            protocol,
+            link: link("fuzz replay", atr, protocol),
             answers,
             next: 0,
             when_done,
@@ -178,32 +185,12 @@ impl Transmit for ReplayCard {
     }
 }
 
-impl Transport for ReplayCard {
-    fn reader_name(&self) -> &str {
-        "fuzz replay"
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
-    fn transaction(
-        &mut self,
-        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
-    ) -> Result<(), TransportError> {
-        f(self)
-    }
-    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
+cpscard::bare_card_transport!(ReplayCard, link);
 
 /// A card that holds fuzzed files and answers SELECT by path / by AID, READ BINARY (by offset
 /// or by SFI) and GET RESPONSE the way CPS3 and CPS4 do; anything else is `6D 00`.
 pub struct FileCard {
-    atr: Vec<u8>,
-    protocol: Protocol,
+    link: CardLink,
     /// File contents by FID (the last FID of the selected path).
     files: HashMap<u16, Vec<u8>>,
     current: Option<u16>,
@@ -225,8 +212,7 @@ impl FileCard {
         wrong_le_past_end: bool,
     ) -> Self {
         FileCard {
-            atr,
-            protocol,
+            link: link("fuzz files", atr, protocol),
             files,
             current: None,
             pending: Vec::new(),
@@ -238,7 +224,7 @@ impl FileCard {
     /// Data + `90 00`, or under T=0 for a command without Le, `61 xx` and the data kept for
     /// GET RESPONSE.
     fn answer(&mut self, cmd: &Command, data: Vec<u8>) -> Vec<u8> {
-        if self.protocol == Protocol::T0 && cmd.le().is_none() && !data.is_empty() {
+        if self.link.protocol == Protocol::T0 && cmd.le().is_none() && !data.is_empty() {
             let n = data.len().min(256);
             self.pending = data;
             return vec![0x61, (n % 256) as u8];
@@ -349,26 +335,7 @@ impl Transmit for FileCard {
     }
 }
 
-impl Transport for FileCard {
-    fn reader_name(&self) -> &str {
-        "fuzz files"
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
-    fn transaction(
-        &mut self,
-        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
-    ) -> Result<(), TransportError> {
-        f(self)
-    }
-    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
+cpscard::bare_card_transport!(FileCard, link);
 
 /// The files of a [`FileCard`] from records `[fid_hi fid_lo] content…`.
 pub fn files_from_records(recs: &[&[u8]]) -> HashMap<u16, Vec<u8>> {

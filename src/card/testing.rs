@@ -4,7 +4,7 @@
 
 use crate::apdu::Command;
 use crate::card::{CardDriver, CardError, FilePath, KeyRef, SignAlgorithm};
-use crate::transport::{Protocol, Transmit, Transport, TransportError};
+use crate::transport::{CardLink, Protocol, Transmit, Transport, TransportError};
 use std::collections::VecDeque;
 
 /// One scripted step.
@@ -124,8 +124,7 @@ impl Shared {
 /// A `Transport` view of a [`Shared`] script (what the driver owns).
 pub struct SharedTransport {
     inner: Shared,
-    atr: Vec<u8>,
-    protocol: Protocol,
+    link: CardLink,
 }
 
 impl Shared {
@@ -133,8 +132,11 @@ impl Shared {
         let s = self.0.lock().unwrap();
         Box::new(SharedTransport {
             inner: self.clone(),
-            atr: s.atr.clone(),
-            protocol: s.protocol,
+            link: CardLink {
+                reader: "Scripted reader".into(),
+                atr: s.atr.clone(),
+                protocol: s.protocol,
+            },
         })
     }
 }
@@ -146,15 +148,7 @@ impl Transmit for SharedTransport {
 }
 
 impl Transport for SharedTransport {
-    fn reader_name(&self) -> &str {
-        "Scripted reader"
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
+    crate::transport_accessors!(link);
     fn transaction(
         &mut self,
         f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,

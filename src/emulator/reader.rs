@@ -4,15 +4,13 @@
 
 use super::pinpad::{Pinpad, IOCTL_MODIFY_PIN_DIRECT, IOCTL_VERIFY_PIN_DIRECT};
 use super::{EmulatedCard, Interface, VirtualCard};
-use crate::transport::{PinpadCaps, Protocol, Transmit, Transport, TransportError};
+use crate::transport::{CardLink, PinpadCaps, Protocol, Transmit, Transport, TransportError};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A reader with an emulated card in it.
 pub struct EmulatedReader {
     card: Arc<Mutex<EmulatedCard>>,
-    name: String,
-    atr: Vec<u8>,
-    protocol: Protocol,
+    link: CardLink,
     /// Pinpad mode ([`EmulatedReader::with_pinpad`]).
     pinpad: Option<Arc<Mutex<Pinpad>>>,
 }
@@ -49,24 +47,22 @@ impl EmulatedReader {
 
     /// A reader over a card someone else also holds.
     pub fn from_shared(card: Arc<Mutex<EmulatedCard>>) -> Self {
-        let (name, atr, protocol) = match card.lock() {
+        let link = match card.lock() {
             Ok(mut c) => {
                 if !c.is_powered() && c.is_present() {
                     c.power_on();
                 }
-                (reader_name(c.interface()), c.atr(), c.protocol())
+                link_to(&c, false)
             }
-            Err(_) => (
-                "Emulated reader (EMULATED)".into(),
-                Vec::new(),
-                Protocol::T0,
-            ),
+            Err(_) => CardLink {
+                reader: "Emulated reader (EMULATED)".into(),
+                atr: Vec::new(),
+                protocol: Protocol::T0,
+            },
         };
         EmulatedReader {
             card,
-            name,
-            atr,
-            protocol,
+            link,
             pinpad: None,
         }
     }
@@ -76,7 +72,7 @@ impl EmulatedReader {
     pub fn with_pinpad(mut self) -> (Self, Arc<Mutex<Pinpad>>) {
         let pad = Arc::new(Mutex::new(Pinpad::default()));
         self.pinpad = Some(Arc::clone(&pad));
-        self.name = format!("{} with pinpad", self.name);
+        self.link.reader.push_str(PINPAD);
         (self, pad)
     }
 
@@ -86,14 +82,23 @@ impl EmulatedReader {
     }
 }
 
-fn reader_name(i: Interface) -> String {
-    let what = match i {
+/// What the reader's name ends with in pinpad mode.
+const PINPAD: &str = " with pinpad";
+
+/// The reader's name (after the card's interface, and `pinpad`) and the card's ATR and protocol.
+fn link_to(card: &EmulatedCard, pinpad: bool) -> CardLink {
+    let what = match card.interface() {
         Interface::Cps3Contact => "CPS3",
         Interface::Cps3Contactless => "CPS3 contactless",
         Interface::Cps4Production | Interface::Cps4ReleaseCandidate => "CPS4",
         Interface::Cps4T0 => "CPS4 T=0",
     };
-    format!("Emulated {what} reader (EMULATED, test keys)")
+    let pinpad = if pinpad { PINPAD } else { "" };
+    CardLink {
+        reader: format!("Emulated {what} reader (EMULATED, test keys){pinpad}"),
+        atr: card.atr(),
+        protocol: card.protocol(),
+    }
 }
 
 impl Transmit for EmulatedReader {
@@ -113,17 +118,7 @@ impl Transmit for Locked<'_> {
 }
 
 impl Transport for EmulatedReader {
-    fn reader_name(&self) -> &str {
-        &self.name
-    }
-
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
+    crate::transport_accessors!(link);
 
     fn transaction(
         &mut self,
@@ -173,12 +168,7 @@ impl Transport for EmulatedReader {
         if reset || !card.is_powered() {
             card.reset();
         }
-        self.atr = card.atr();
-        self.protocol = card.protocol();
-        self.name = reader_name(card.interface());
-        if self.pinpad.is_some() {
-            self.name.push_str(" with pinpad");
-        }
+        self.link = link_to(&card, self.pinpad.is_some());
         Ok(())
     }
 }

@@ -25,6 +25,64 @@ pub struct PinpadCaps {
     pub modify_pin_direct: Option<u32>,
 }
 
+/// What a transport knows of the card it is connected to: the reader's name, and the card's ATR
+/// and protocol as last seen (after connect or reconnect). A transport that keeps one answers
+/// [`Transport::reader_name`], [`Transport::atr`] and [`Transport::protocol`] from it with
+/// [`transport_accessors!`](crate::transport_accessors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardLink {
+    pub reader: String,
+    pub atr: Vec<u8>,
+    pub protocol: Protocol,
+}
+
+/// Inside an `impl Transport`: `reader_name`, `atr` and `protocol`, answered from the
+/// [`CardLink`] in the field named.
+///
+/// ```ignore
+/// impl Transport for MyReader {
+///     cpscard::transport_accessors!(link);
+///     // transaction, reconnect, …
+/// }
+/// ```
+#[macro_export]
+macro_rules! transport_accessors {
+    ($link:ident) => {
+        fn reader_name(&self) -> &str {
+            &self.$link.reader
+        }
+        fn atr(&self) -> &[u8] {
+            &self.$link.atr
+        }
+        fn protocol(&self) -> $crate::transport::Protocol {
+            self.$link.protocol
+        }
+    };
+}
+
+/// `impl Transport for $card` of a fake card with no reader around it (the test and fuzz
+/// doubles): the accessors over its [`CardLink`] field named, a transaction that runs `f` on the
+/// card itself (there is no other application to keep out) and a reconnect with nothing to do.
+#[macro_export]
+macro_rules! bare_card_transport {
+    ($card:ty, $link:ident) => {
+        impl $crate::transport::Transport for $card {
+            $crate::transport_accessors!($link);
+            fn transaction(
+                &mut self,
+                f: &mut dyn FnMut(
+                    &mut dyn $crate::transport::Transmit,
+                ) -> Result<(), $crate::transport::TransportError>,
+            ) -> Result<(), $crate::transport::TransportError> {
+                f(self)
+            }
+            fn reconnect(&mut self, _reset: bool) -> Result<(), $crate::transport::TransportError> {
+                Ok(())
+            }
+        }
+    };
+}
+
 /// A connected card in a reader.
 pub trait Transport: Transmit + Send {
     /// Name of the reader, as PC/SC lists it.

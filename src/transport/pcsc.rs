@@ -30,7 +30,7 @@ pub use features::{
 };
 pub use readers::{apply_events, CardPresence, ReaderEvent, ReaderInfo};
 
-use super::{PinpadCaps, Protocol, Transmit, Transport, TransportError};
+use super::{CardLink, PinpadCaps, Protocol, Transmit, Transport, TransportError};
 
 /// Receive buffer: the largest extended APDU response pcsclite can carry.
 const RECV_BUFFER: usize = ::pcsc::MAX_BUFFER_SIZE_EXTENDED;
@@ -98,9 +98,11 @@ impl PcscContext {
             .map_err(|e| map_error(e, reader))?;
         let mut t = PcscTransport {
             card: Some(card),
-            reader: reader.to_owned(),
-            atr: Vec::new(),
-            protocol: Protocol::T1,
+            link: CardLink {
+                reader: reader.to_owned(),
+                atr: Vec::new(),
+                protocol: Protocol::T1,
+            },
             pinpad: None,
             buf: Zeroizing::new(vec![0; RECV_BUFFER]),
         };
@@ -115,9 +117,7 @@ impl PcscContext {
 pub struct PcscTransport {
     /// `None` only while being dropped.
     card: Option<::pcsc::Card>,
-    reader: String,
-    atr: Vec<u8>,
-    protocol: Protocol,
+    link: CardLink,
     pinpad: Option<PinpadCaps>,
     /// Receive buffer, wiped after each answer (it may hold deciphered data).
     buf: Zeroizing<Vec<u8>>,
@@ -133,9 +133,9 @@ impl PcscTransport {
         let status = self
             .card()?
             .status2_owned()
-            .map_err(|e| map_error(e, &self.reader))?;
-        self.atr = status.atr().to_vec();
-        self.protocol = match status.protocol2() {
+            .map_err(|e| map_error(e, &self.link.reader))?;
+        self.link.atr = status.atr().to_vec();
+        self.link.protocol = match status.protocol2() {
             Some(::pcsc::Protocol::T0) => Protocol::T0,
             Some(::pcsc::Protocol::T1) => Protocol::T1,
             _ => return Err(TransportError::Unsupported("protocols other than T=0/T=1")),
@@ -148,7 +148,7 @@ impl PcscTransport {
         match self.control(CM_IOCTL_GET_FEATURE_REQUEST, &[]) {
             Ok(tlv) => pinpad_caps(&parse_features(&tlv)),
             Err(e) => {
-                log::debug!("{}: no PC/SC part 10 features ({e})", self.reader);
+                log::debug!("{}: no PC/SC part 10 features ({e})", self.link.reader);
                 None
             }
         }
@@ -164,7 +164,7 @@ impl PcscTransport {
         match self.card.take() {
             Some(card) => card
                 .disconnect(disposition)
-                .map_err(|(_, e)| map_error(e, &self.reader)),
+                .map_err(|(_, e)| map_error(e, &self.link.reader)),
             None => Ok(()),
         }
     }
@@ -174,7 +174,7 @@ impl Drop for PcscTransport {
     fn drop(&mut self) {
         if let Some(card) = self.card.take() {
             if let Err((_, e)) = card.disconnect(Disposition::LeaveCard) {
-                log::debug!("{}: disconnect: {e}", self.reader);
+                log::debug!("{}: disconnect: {e}", self.link.reader);
             }
         }
     }
@@ -301,7 +301,7 @@ fn checked_answer(answer: Vec<u8>, reader: &str) -> Result<Vec<u8>, TransportErr
 impl Transmit for PcscTransport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let card = self.card.as_ref().ok_or_else(released)?;
-        transmit_on(card, &self.reader, &mut self.buf, apdu)
+        transmit_on(card, &self.link.reader, &mut self.buf, apdu)
     }
 }
 
@@ -319,17 +319,7 @@ impl Transmit for InTransaction<'_> {
 }
 
 impl Transport for PcscTransport {
-    fn reader_name(&self) -> &str {
-        &self.reader
-    }
-
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-
-    fn protocol(&self) -> Protocol {
-        self.protocol
-    }
+    crate::transport_accessors!(link);
 
     /// `SCardBeginTransaction` … `SCardEndTransaction(LEAVE_CARD)` around `f`. A failure to end
     /// the transaction after `f` ran is only logged: the APDUs did run, and reporting an error
@@ -338,7 +328,7 @@ impl Transport for PcscTransport {
         &mut self,
         f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
     ) -> Result<(), TransportError> {
-        let reader = self.reader.as_str();
+        let reader = self.link.reader.as_str();
         let card = self.card.as_mut().ok_or_else(released)?;
         let tx = card.transaction().map_err(|e| map_error(e, reader))?;
         let result = {
@@ -363,7 +353,7 @@ impl Transport for PcscTransport {
         } else {
             Disposition::LeaveCard
         };
-        let reader = self.reader.as_str();
+        let reader = self.link.reader.as_str();
         self.card
             .as_mut()
             .ok_or_else(released)?
@@ -378,7 +368,7 @@ impl Transport for PcscTransport {
 
     /// `SCardControl` with `code` (already in the platform's `SCARD_CTL_CODE` form).
     fn control(&mut self, code: u32, input: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let reader = self.reader.as_str();
+        let reader = self.link.reader.as_str();
         let card = self.card.as_ref().ok_or_else(released)?;
         let answer = card
             .control(code.into(), input, &mut self.buf)

@@ -577,40 +577,33 @@ fn a_reset_by_another_application_logs_the_user_out() {
 }
 
 /// A reader holding a card that is not a CPS card (a bank card's ATR): it counts what it gets.
-struct ForeignCard(Arc<Mutex<u32>>);
+struct ForeignCard {
+    sent: Arc<Mutex<u32>>,
+    link: cpscard::transport::CardLink,
+}
+
+impl ForeignCard {
+    fn new(sent: Arc<Mutex<u32>>) -> Self {
+        let link = cpscard::transport::CardLink {
+            reader: "Foreign card reader".into(),
+            atr: vec![
+                0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0xB0, 0x84, 0x0C, 0x01, 0x6E, 0x01,
+                0x83, 0x00, 0x90, 0x00,
+            ],
+            protocol: cpscard::transport::Protocol::T0,
+        };
+        ForeignCard { sent, link }
+    }
+}
 
 impl cpscard::transport::Transmit for ForeignCard {
     fn transmit(&mut self, _apdu: &[u8]) -> Result<Vec<u8>, cpscard::transport::TransportError> {
-        *self.0.lock().unwrap() += 1;
+        *self.sent.lock().unwrap() += 1;
         Ok(vec![0x6D, 0x00])
     }
 }
 
-impl cpscard::transport::Transport for ForeignCard {
-    fn reader_name(&self) -> &str {
-        "Foreign card reader"
-    }
-    fn atr(&self) -> &[u8] {
-        &[
-            0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0xB0, 0x84, 0x0C, 0x01, 0x6E, 0x01,
-            0x83, 0x00, 0x90, 0x00,
-        ]
-    }
-    fn protocol(&self) -> cpscard::transport::Protocol {
-        cpscard::transport::Protocol::T0
-    }
-    fn transaction(
-        &mut self,
-        f: &mut dyn FnMut(
-            &mut dyn cpscard::transport::Transmit,
-        ) -> Result<(), cpscard::transport::TransportError>,
-    ) -> Result<(), cpscard::transport::TransportError> {
-        f(self)
-    }
-    fn reconnect(&mut self, _reset: bool) -> Result<(), cpscard::transport::TransportError> {
-        Ok(())
-    }
-}
+cpscard::bare_card_transport!(ForeignCard, link);
 
 struct ForeignSource(Arc<Mutex<u32>>);
 
@@ -634,7 +627,7 @@ impl cps_pkcs11::SlotDevice for ForeignSlot {
     }
     fn token(&mut self) -> cps_pkcs11::error::Result<Box<dyn cps_pkcs11::TokenBackend>> {
         cps_pkcs11::token_adapter::open_token(
-            Box::new(ForeignCard(self.0.clone())),
+            Box::new(ForeignCard::new(self.0.clone())),
             &TokenSettings::default(),
         )
     }
