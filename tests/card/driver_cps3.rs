@@ -5,12 +5,12 @@
 use crate::driver_common;
 
 use cpscard::card::{
-    CardBinding, CardError, CardKind, Cps2terFile, DecipherPadding, HashAlg, KeyRef, MemoryCache,
-    MessageHasher, Pin, PinKind, PinState, SignAlgorithm,
+    CardBinding, CardError, CardKind, Cps2terFile, HashAlg, KeyRef, MemoryCache, MessageHasher,
+    Pin, PinKind, PinState, SignAlgorithm,
 };
 use cpscard::emulator::{Generation, Interface, VirtualCard};
 use driver_common::*;
-use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign};
+use rsa::Pkcs1v15Sign;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -42,20 +42,9 @@ fn binding_reads_the_whole_application_in_20_apdus() {
         (1, 4, Some(4))
     );
     assert_eq!(b.puk().unwrap().reference, 2);
-    let refs: Vec<_> = b
-        .private_keys
-        .iter()
-        .filter_map(CardBinding::key_ref)
-        .collect();
-    assert_eq!(refs, vec![SIG, AUT]);
-    assert_eq!(b.private_keys[0].label(), Some("CPS_PRIV_SIG"));
     // certificates, read lazily, are the image's
-    let (sig_key, aut_key) = image_keys(&card);
-    for (key, expected) in b.private_keys.iter().zip([&sig_key, &aut_key]) {
-        let cert = b.certificate_of(key).unwrap();
-        let der = d.read_file(&cert.path).unwrap();
-        assert_eq!(&cert_key(&der), expected, "{}", cert.path);
-    }
+    assert_keys_and_certificates(&mut *d, &card, &b, [SIG, AUT]);
+    assert_eq!(b.private_keys[0].label(), Some("CPS_PRIV_SIG"));
     let labels: Vec<_> = b
         .data_objects
         .iter()
@@ -83,41 +72,21 @@ impl Label for cpscard::card::pkcs15::PrivateKeyObject {
 #[test]
 fn a_warm_cache_leaves_only_the_serial_read() {
     let (mut d, card) = cps3();
-    let mut cache = MemoryCache::default();
-    let first = d.bind(Some(&mut cache)).unwrap();
-    // a new process (new driver) on the same card, with the cache
-    let (mut d2, card2) = emulated_card_from(&card);
-    let before = apdus(&card2);
-    let second = d2.bind(Some(&mut cache)).unwrap();
-    assert_eq!(first, second);
-    let n = apdus(&card2) - before;
+    let n = warm_cache_bind_apdus(&mut *d, &card);
     println!("CPS3 bind with a warm cache: {n} APDUs");
     assert!(n <= 3, "{n}");
-}
-
-/// A second driver over the same emulated card (as another process would connect).
-fn emulated_card_from(card: &Card) -> (Box<dyn cpscard::card::CardDriver>, Card) {
-    let reader = cpscard::emulator::EmulatedReader::from_shared(card.clone());
-    (
-        cpscard::card::connect(Box::new(reader)).unwrap(),
-        card.clone(),
-    )
 }
 
 #[test]
 fn login_and_signature_cost_few_apdus_and_verify() {
     let (mut d, card) = cps3();
     d.bind(None).unwrap();
-    let (sig_key, _) = image_keys(&card);
     let before = apdus(&card);
     assert_eq!(
         d.pin_status(PinKind::User).unwrap().state,
         PinState::NotVerified { tries_left: 3 }
     );
-    login(&mut *d, &card);
-    let msg = b"xxxxxxxxxxxxxxxxxxx\n";
-    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha1);
-    sign_verified(&mut *d, SIG, alg, msg, &sig_key);
+    login_and_sign_sha1(&mut *d, &card, SIG, b"xxxxxxxxxxxxxxxxxxx\n");
     let n = apdus(&card) - before;
     println!("CPS3 PIN status + login + SHA1-RSA signature after bind: {n} APDUs");
     assert!(n <= 7, "{n}");
@@ -173,20 +142,8 @@ fn authentication_key_tls_signatures_and_decipher() {
     let (mut d, card) = cps3();
     let (_, aut_key) = image_keys(&card);
     login(&mut *d, &card);
-    let digest = Sha256::digest(b"handshake");
-    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
-    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &di, &aut_key);
-    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha1);
-    sign_verified(&mut *d, AUT, alg, b"hello", &aut_key);
-    // TLS 1.1 MD5||SHA-1: 36 bytes, no DigestInfo
-    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &[0x5A; 36], &aut_key);
-    // decipher
-    let mut rng = rand::thread_rng();
-    let c = aut_key
-        .encrypt(&mut rng, Pkcs1v15Encrypt, b"session key")
-        .unwrap();
-    let p = d.decipher(AUT, DecipherPadding::Pkcs1v15, &c).unwrap();
-    assert_eq!(&*p, b"session key");
+    tls_client_signatures(&mut *d, AUT, &aut_key);
+    deciphers(&mut *d, AUT, &aut_key, b"session key");
 }
 
 #[test]
@@ -279,11 +236,7 @@ fn cps2ter_volet_after_login() {
 
 #[test]
 fn a_reset_by_another_application_loses_the_login_but_never_replays_a_verify() {
-    let (mut d, card) = cps3();
-    d.bind(None).unwrap();
-    login(&mut *d, &card);
-    let (sig_key, _) = image_keys(&card);
-    a_reset_loses_the_login(&mut *d, &card, SIG, &sig_key);
+    let (mut d, card) = a_reset_loses_the_login(Generation::Cps3, SIG);
     // a reset right before a VERIFY: CardReset, and the VERIFY never reaches the card
     card.lock().unwrap().faults_mut().reset_after = Some(1);
     d.pin_status(PinKind::User).unwrap();
@@ -316,16 +269,13 @@ fn get_challenge_gives_fresh_bytes() {
 
 #[test]
 fn every_fixture_card_binds_and_signs() {
-    for (name, mut d, card, b) in bound_fixture_cards(Generation::Cps3) {
+    let alg = SignAlgorithm::Pkcs1Digest(HashAlg::Sha256);
+    every_fixture_card_signs(Generation::Cps3, AUT, alg, |name, _, b| {
         assert!(
             b.token_info.label.as_deref().unwrap_or("").contains("CPS3"),
             "{name}"
         );
-        let (_, aut_key) = image_keys(&card);
-        let digest = Sha256::digest(name.as_bytes());
-        let alg = SignAlgorithm::Pkcs1Digest(HashAlg::Sha256);
-        sign_verified(&mut *d, AUT, alg, &digest, &aut_key);
-    }
+    });
 }
 
 #[test]

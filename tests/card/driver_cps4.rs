@@ -5,12 +5,11 @@
 use crate::driver_common;
 
 use cpscard::card::{
-    CardBinding, CardDriver, CardError, CardKind, Cps4Atr, DecipherPadding, HashAlg, KeyRef,
-    MemoryCache, Pin, PinKind, PinState, SignAlgorithm,
+    CardDriver, CardError, CardKind, Cps4Atr, DecipherPadding, HashAlg, KeyRef, Pin, PinKind,
+    PinState, SignAlgorithm,
 };
 use cpscard::emulator::{Generation, Interface};
 use driver_common::*;
-use rsa::Pkcs1v15Encrypt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -55,27 +54,11 @@ fn binding_contents_and_apdu_count() {
     assert!(n <= 17, "bind took {n} APDUs");
     assert_eq!(b.user_pin().unwrap().reference, 0x81);
     assert_eq!(b.puk().unwrap().reference, 0x82);
-    let refs: Vec<_> = b
-        .private_keys
-        .iter()
-        .filter_map(CardBinding::key_ref)
-        .collect();
-    assert_eq!(refs, vec![SIG, AUT]);
+    assert_keys_and_certificates(&mut *d, &card, &b, [SIG, AUT]);
     assert!(b.private_keys[1].can_decrypt());
-    let (sig_key, aut_key) = image_keys(&card);
-    for (key, expected) in b.private_keys.iter().zip([&sig_key, &aut_key]) {
-        let cert = b.certificate_of(key).unwrap();
-        assert_eq!(&cert_key(&d.read_file(&cert.path).unwrap()), expected);
-    }
     assert!(b.data_object("CPS_DATA").unwrap().common.is_modifiable());
     // warm cache in another "process"
-    let mut cache = MemoryCache::default();
-    let first = d.bind(Some(&mut cache)).unwrap();
-    let reader = cpscard::emulator::EmulatedReader::from_shared(card.clone());
-    let mut d2 = cpscard::card::connect(Box::new(reader)).unwrap();
-    let before = apdus(&card);
-    assert_eq!(d2.bind(Some(&mut cache)).unwrap(), first);
-    let warm = apdus(&card) - before;
+    let warm = warm_cache_bind_apdus(&mut *d, &card);
     println!("CPS4 bind: {n} APDUs, with a warm cache: {warm}");
     assert!(warm <= 3, "{warm}");
 }
@@ -86,14 +69,7 @@ fn every_signature_path_verifies() {
     d.bind(None).unwrap();
     let (sig_key, aut_key) = image_keys(&card);
     let before = apdus(&card);
-    login(&mut *d, &card);
-    sign_verified(
-        &mut *d,
-        SIG,
-        SignAlgorithm::Pkcs1Message(HashAlg::Sha1),
-        b"x",
-        &sig_key,
-    );
+    login_and_sign_sha1(&mut *d, &card, SIG, b"x");
     let n = apdus(&card) - before;
     println!("CPS4 login + SHA1-RSA signature after bind: {n} APDUs");
     assert!(n <= 3, "{n}");
@@ -121,10 +97,7 @@ fn every_signature_path_verifies() {
     let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &h).unwrap();
     sign_verified(&mut *d, SIG, SignAlgorithm::Pkcs1Raw, &di, &sig_key);
     // the authentication key: TLS 1.2 DigestInfo, TLS 1.1 MD5||SHA-1, hash-and-sign
-    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &di, &aut_key);
-    sign_verified(&mut *d, AUT, SignAlgorithm::Pkcs1Raw, &[0x24; 36], &aut_key);
-    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
-    sign_verified(&mut *d, AUT, alg, b"m", &aut_key);
+    tls_client_signatures(&mut *d, AUT, &aut_key);
     // raw RSA: block^d, checked with the public exponent
     let mut block = vec![0u8; 256];
     block[1..].copy_from_slice(&[0x42; 255]);
@@ -137,14 +110,7 @@ fn decipher_both_ways() {
     let (mut d, card) = cps4();
     let (_, aut_key) = image_keys(&card);
     login(&mut *d, &card);
-    let mut rng = rand::thread_rng();
-    let c = aut_key
-        .encrypt(&mut rng, Pkcs1v15Encrypt, b"secret")
-        .unwrap();
-    assert_eq!(
-        &*d.decipher(AUT, DecipherPadding::Pkcs1v15, &c).unwrap(),
-        b"secret"
-    );
+    let c = deciphers(&mut *d, AUT, &aut_key, b"secret");
     let raw = d.decipher(AUT, DecipherPadding::Raw, &c).unwrap();
     assert_eq!(raw.len(), 256);
     assert_eq!(&raw[..2], &[0x00, 0x02]);
@@ -203,26 +169,19 @@ fn a_closed_channel_is_reopened() {
 
 #[test]
 fn a_reset_by_another_application_reopens_the_channel() {
-    let (mut d, card) = cps4();
-    d.bind(None).unwrap();
-    login(&mut *d, &card);
-    let (sig_key, _) = image_keys(&card);
-    a_reset_loses_the_login(&mut *d, &card, SIG, &sig_key);
+    a_reset_loses_the_login(Generation::Cps4, SIG);
 }
 
 #[test]
 fn every_fixture_card_binds() {
-    for (name, mut d, card, b) in bound_fixture_cards(Generation::Cps4) {
+    let alg = SignAlgorithm::PssDigest(HashAlg::Sha256);
+    every_fixture_card_signs(Generation::Cps4, AUT, alg, |name, card, b| {
         assert_eq!(
             b.serial.serial,
             card.lock().unwrap().image().info.serial,
             "{name}"
         );
-        let (_, aut_key) = image_keys(&card);
-        let digest = Sha256::digest(name.as_bytes());
-        let alg = SignAlgorithm::PssDigest(HashAlg::Sha256);
-        sign_verified(&mut *d, AUT, alg, &digest, &aut_key);
-    }
+    });
 }
 
 #[test]

@@ -2,13 +2,13 @@
 #![allow(dead_code)]
 
 use cpscard::card::{
-    connect, CardBinding, CardDriver, CardError, FilePath, HashAlg, KeyRef, Pin, PinKind,
-    SignAlgorithm,
+    connect, CardBinding, CardDriver, CardError, DecipherPadding, FilePath, HashAlg, KeyRef,
+    MemoryCache, Pin, PinKind, SignAlgorithm,
 };
 use cpscard::emulator::{EmulatedCard, EmulatedReader, Generation, Interface};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
+use rsa::{BigUint, Pkcs1v15Encrypt, Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -45,6 +45,45 @@ pub fn emulated_card(card: EmulatedCard) -> (Box<dyn CardDriver>, Card) {
     let handle = reader.card();
     let driver = connect(Box::new(reader)).unwrap();
     (driver, handle)
+}
+
+/// A second driver over the same emulated card (as another process would connect).
+pub fn emulated_card_from(card: &Card) -> (Box<dyn CardDriver>, Card) {
+    let reader = EmulatedReader::from_shared(card.clone());
+    (connect(Box::new(reader)).unwrap(), card.clone())
+}
+
+/// `d` binds with an empty cache, then a second driver over the same card (a new process) binds
+/// with the cache filled: the same binding. Returns the APDUs of the second binding.
+pub fn warm_cache_bind_apdus(d: &mut dyn CardDriver, card: &Card) -> u64 {
+    let mut cache = MemoryCache::default();
+    let first = d.bind(Some(&mut cache)).unwrap();
+    let (mut d2, _) = emulated_card_from(card);
+    let before = apdus(card);
+    assert_eq!(d2.bind(Some(&mut cache)).unwrap(), first);
+    apdus(card) - before
+}
+
+/// The binding's private keys are `keys`, in order, and the certificate of each, read from the
+/// card, has the public key of the image's.
+pub fn assert_keys_and_certificates(
+    d: &mut dyn CardDriver,
+    card: &Card,
+    b: &CardBinding,
+    keys: [KeyRef; 2],
+) {
+    let refs: Vec<_> = b
+        .private_keys
+        .iter()
+        .filter_map(CardBinding::key_ref)
+        .collect();
+    assert_eq!(refs, keys);
+    let (sig_key, aut_key) = image_keys(card);
+    for (key, expected) in b.private_keys.iter().zip([&sig_key, &aut_key]) {
+        let cert = b.certificate_of(key).unwrap();
+        let der = d.read_file(&cert.path).unwrap();
+        assert_eq!(&cert_key(&der), expected, "{}", cert.path);
+    }
 }
 
 /// APDUs the card received so far.
@@ -88,6 +127,15 @@ pub fn codes(card: &Card) -> (String, String) {
 pub fn login(d: &mut dyn CardDriver, card: &Card) {
     let (pin, _) = codes(card);
     d.verify(&Pin::user(&pin).unwrap()).unwrap();
+}
+
+/// VERIFY with the PIN of the card image, then the signature key `sig` signs `msg` (SHA-1
+/// PKCS#1 v1.5), verified with the image's signature certificate.
+pub fn login_and_sign_sha1(d: &mut dyn CardDriver, card: &Card, sig: KeyRef, msg: &[u8]) {
+    let (sig_key, _) = image_keys(card);
+    login(d, card);
+    let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha1);
+    sign_verified(d, sig, alg, msg, &sig_key);
 }
 
 /// A user PIN that is not the card image's.
@@ -193,19 +241,67 @@ pub fn assert_cps_data_round_trip(
     assert_eq!(back.len(), d.file_size(path).unwrap());
 }
 
-/// Another application resets the card (logged in) during a PIN status: the driver
-/// reconnects, the next signature with `key` is replayed once and refused (the PIN state is
-/// gone); after a new login it signs again, verified with `public`.
-pub fn a_reset_loses_the_login(
-    d: &mut dyn CardDriver,
-    card: &Card,
-    key: KeyRef,
-    public: &RsaPublicKey,
-) {
+/// A driver over the built-in `cps` card of `generation`, bound and logged in; then another
+/// application resets the card during a PIN status: the driver reconnects, the next signature
+/// with the signature key `sig` is replayed once and refused (the PIN state is gone); after a new
+/// login it signs again, verified with the image's signature certificate. Returns the driver,
+/// logged in, and the card.
+pub fn a_reset_loses_the_login(generation: Generation, sig: KeyRef) -> (Box<dyn CardDriver>, Card) {
+    let (mut d, card) = emulated(generation, "cps");
+    d.bind(None).unwrap();
+    login(&mut *d, &card);
+    let (sig_key, _) = image_keys(&card);
     card.lock().unwrap().faults_mut().reset_after = Some(1);
     d.pin_status(PinKind::User).unwrap(); // the APDU that triggers it
     let alg = SignAlgorithm::Pkcs1Message(HashAlg::Sha256);
-    assert_eq!(d.sign(key, alg, b"x"), Err(CardError::SecurityNotSatisfied));
-    login(d, card);
-    sign_verified(d, key, alg, b"x", public);
+    assert_eq!(d.sign(sig, alg, b"x"), Err(CardError::SecurityNotSatisfied));
+    login(&mut *d, &card);
+    sign_verified(&mut *d, sig, alg, b"x", &sig_key);
+    (d, card)
+}
+
+/// Each built-in card of `generation`, bound and logged in: `check` looks at the card and its
+/// binding, then the authentication key `aut` signs the SHA-256 digest of the card's name with
+/// `alg`, verified with the image's authentication certificate.
+pub fn every_fixture_card_signs(
+    generation: Generation,
+    aut: KeyRef,
+    alg: SignAlgorithm,
+    check: impl Fn(&str, &Card, &CardBinding),
+) {
+    for (name, mut d, card, b) in bound_fixture_cards(generation) {
+        check(name, &card, &b);
+        let (_, aut_key) = image_keys(&card);
+        let digest = Sha256::digest(name.as_bytes());
+        sign_verified(&mut *d, aut, alg, &digest, &aut_key);
+    }
+}
+
+/// The signatures a TLS client asks of the authentication key `aut` (logged in), each verified
+/// with `public`: CKM_RSA_PKCS over a TLS 1.2 DigestInfo (SHA-256) and over TLS 1.1's
+/// MD5‖SHA-1 (36 bytes, no DigestInfo), and hash-and-sign with SHA-1 and SHA-256.
+pub fn tls_client_signatures(d: &mut dyn CardDriver, aut: KeyRef, public: &RsaPublicKey) {
+    let digest = Sha256::digest(b"handshake");
+    let di = cpscard::card::rsa_pad::digest_info(HashAlg::Sha256, &digest).unwrap();
+    sign_verified(d, aut, SignAlgorithm::Pkcs1Raw, &di, public);
+    sign_verified(d, aut, SignAlgorithm::Pkcs1Raw, &[0x5A; 36], public);
+    for h in [HashAlg::Sha1, HashAlg::Sha256] {
+        sign_verified(d, aut, SignAlgorithm::Pkcs1Message(h), b"hello", public);
+    }
+}
+
+/// `secret` enciphered (PKCS#1 v1.5) with `public` comes back from `aut` (logged in) with the
+/// padding removed. Returns the cryptogram.
+pub fn deciphers(
+    d: &mut dyn CardDriver,
+    aut: KeyRef,
+    public: &RsaPublicKey,
+    secret: &[u8],
+) -> Vec<u8> {
+    let c = public
+        .encrypt(&mut rand::thread_rng(), Pkcs1v15Encrypt, secret)
+        .unwrap();
+    let p = d.decipher(aut, DecipherPadding::Pkcs1v15, &c).unwrap();
+    assert_eq!(&*p, secret);
+    c
 }
