@@ -193,17 +193,17 @@ impl CpsToken {
         r.map_err(|e| self.err(e))
     }
 
-    /// The PIN state flags of `kind` (objects.md §2), from the live counter (cached briefly).
-    fn pin_flags(&mut self, kind: PinKind) -> Result<CK_FLAGS> {
-        let status = match self.token.pin_status(kind) {
+    /// The user PIN's state flags (objects.md §2), from the live counter (cached briefly).
+    fn user_pin_flags(&mut self) -> Result<CK_FLAGS> {
+        let status = match self.token.pin_status(PinKind::User) {
             Ok(s) => s,
             Err(e) if e.is_card_event() => return Err(self.err(e)),
             Err(e) => {
-                log::debug!("{kind:?} status unknown: {e}");
+                log::debug!("PIN status unknown: {e}");
                 return Ok(0);
             }
         };
-        Ok(counter_flags(status, kind == PinKind::Puk))
+        Ok(counter_flags(status, false))
     }
 }
 
@@ -260,8 +260,14 @@ impl TokenBackend for CpsToken {
         }
         if i.has_pin {
             flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
-            flags |= self.pin_flags(PinKind::User)?;
-            flags |= self.pin_flags(PinKind::Puk)?;
+            flags |= self.user_pin_flags()?;
+            // The PUK's counter is not read for this (objects.md §2 lists the user PIN's flags
+            // only; a browser polls): CKF_SO_PIN_* tell what an SO login, an unblock or a
+            // status query last met.
+            flags |= self
+                .token
+                .cached_pin_status(PinKind::Puk)
+                .map_or(0, |s| counter_flags(s, true));
             if self.protected_path() {
                 flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
             }

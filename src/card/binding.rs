@@ -44,6 +44,8 @@ impl FileCache for MemoryCache {
 pub struct CardBinding {
     pub kind: CardKind,
     pub serial: CardSerial,
+    /// EF.SN.ICC as the card holds it (12 bytes).
+    pub ef_sn: Vec<u8>,
     /// The PKCS#15 application DF (`3F00/0001`; contactless `3F00/0002`).
     pub app_df: FilePath,
     pub odf: Odf,
@@ -111,7 +113,17 @@ impl CardBinding {
 /// The key a binding files its cached files under: card kind and full PAN (the ANS cache uses
 /// the serial only and serves stale files to another card with the same serial, objects.md §9).
 fn cache_key(kind: CardKind, serial: &CardSerial) -> String {
-    format!("{kind:?}-{}", serial.pan)
+    format!("{}{}", cache_key_prefix(kind), serial.pan)
+}
+
+/// How the cache keys of every card of `kind` start: its name as a file name would have it
+/// (`Cps3Contact-`, `Cps4_T1_-`).
+pub fn cache_key_prefix(kind: CardKind) -> String {
+    let name: String = format!("{kind:?}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{name}-")
 }
 
 /// How the binding reaches files: each driver implements it inside one transaction.
@@ -122,15 +134,21 @@ pub(crate) trait FileAccess {
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError>;
 }
 
-/// Reads and decodes the card's PKCS#15 application.
+/// Reads and decodes the card's PKCS#15 application. `ef_sn`: the content of EF.SN.ICC when
+/// the caller has already proved which card this is (the token's warm open), else it is read.
 pub(crate) fn bind(
     fa: &mut dyn FileAccess,
     kind: CardKind,
     app_df: &FilePath,
+    ef_sn: Option<&[u8]>,
     mut cache: Option<&mut dyn FileCache>,
 ) -> Result<CardBinding, CardError> {
-    let serial = parse_ef_sn(&fa.read_serial()?)
-        .map_err(|e| CardError::NotRecognized(format!("EF.SN.ICC: {e}")))?;
+    let ef_sn = match ef_sn {
+        Some(known) => known.to_vec(),
+        None => fa.read_serial()?,
+    };
+    let serial =
+        parse_ef_sn(&ef_sn).map_err(|e| CardError::NotRecognized(format!("EF.SN.ICC: {e}")))?;
     let cache_key = cache_key(kind, &serial);
     let mut read = |path: &FilePath, optional: bool| -> Result<Option<Vec<u8>>, CardError> {
         if let Some(c) = cache.as_deref_mut() {
@@ -183,6 +201,7 @@ pub(crate) fn bind(
     Ok(CardBinding {
         kind,
         serial,
+        ef_sn,
         app_df: app_df.clone(),
         odf,
         token_info,

@@ -25,6 +25,15 @@ pub trait CardDriver: Send {
     /// [`CardError::NotRecognized`] when EF.SN.ICC is not a CPS serial.
     fn bind(&mut self, cache: Option<&mut dyn FileCache>) -> Result<CardBinding, CardError>;
 
+    /// [`CardDriver::bind`] for a card whose EF.SN.ICC the caller already knows (it proved
+    /// which card this is another way: the token's warm open, which compares the head of a
+    /// cached certificate): EF.SN.ICC is not read again.
+    fn bind_known(
+        &mut self,
+        ef_sn: &[u8],
+        cache: Option<&mut dyn FileCache>,
+    ) -> Result<CardBinding, CardError>;
+
     /// The whole content of a transparent EF (certificates, data objects), read in the largest
     /// chunks the card allows.
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError>;

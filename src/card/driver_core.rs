@@ -237,16 +237,18 @@ impl<D: Dialect> FileAccess for Io<'_, State<D>> {
 
 /// The operations of [`super::CardDriver`] that both generations do alike.
 impl<D: Dialect> Link<State<D>> {
-    /// [`super::CardDriver::bind`]; keeps the key sizes the PrKDF gives.
+    /// [`super::CardDriver::bind`] (`ef_sn: None`) and [`super::CardDriver::bind_known`]; keeps
+    /// the key sizes the PrKDF gives.
     pub fn bind(
         &mut self,
+        ef_sn: Option<&[u8]>,
         mut cache: Option<&mut dyn FileCache>,
     ) -> Result<CardBinding, CardError> {
         let binding = self.run(Replay::Allowed, |io| {
             let app = io.st.app_df.clone();
             let kind = io.st.kind;
             let cache = cache.as_mut().map(|c| &mut **c as &mut dyn FileCache);
-            bind(io, kind, &app, cache)
+            bind(io, kind, &app, ef_sn, cache)
         })?;
         self.state.key_sizes = binding
             .private_keys
@@ -324,7 +326,15 @@ macro_rules! common_card_driver_methods {
             &mut self,
             cache: Option<&mut dyn $crate::card::FileCache>,
         ) -> Result<$crate::card::CardBinding, $crate::card::CardError> {
-            self.link.bind(cache)
+            self.link.bind(None, cache)
+        }
+
+        fn bind_known(
+            &mut self,
+            ef_sn: &[u8],
+            cache: Option<&mut dyn $crate::card::FileCache>,
+        ) -> Result<$crate::card::CardBinding, $crate::card::CardError> {
+            self.link.bind(Some(ef_sn), cache)
         }
 
         fn read_file(

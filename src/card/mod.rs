@@ -44,7 +44,7 @@ mod types;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use binding::{CardBinding, FileCache, MemoryCache};
+pub use binding::{cache_key_prefix, CardBinding, FileCache, MemoryCache};
 pub use cps3::Cps3Driver;
 pub use cps4::Cps4Driver;
 pub use detect::{detect, CardKind, Cps4Atr, Generation};

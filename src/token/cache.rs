@@ -2,11 +2,14 @@
 //! §9, but safe): ODF, TokenInfo, AODF, PrKDF, CDF, DODF and the certificates, in
 //! `$XDG_CACHE_HOME/cpscard` (or `~/.cache/cpscard`), one directory per card.
 //!
-//! - Keyed by card kind and full PAN ([`CardBinding::cache_key`](crate::card::CardBinding));
-//!   the token adds a **content check** on every open that used cached files: the first bytes
-//!   of the first certificate (its DER header and serial number) are read from the card and
-//!   compared, so another card (or emulator image) with the same serial is never served the
-//!   first one's files (the ANS cache is, objects.md §9).
+//! - Keyed by card kind and full PAN ([`CardBinding::cache_key`](crate::card::CardBinding)),
+//!   with a **content check** on every open that uses cached files: the head of a cached
+//!   certificate (DER header, serial number, issuer name: one certificate in the world, issued
+//!   for a key of one card) is read from the card and compared, so another card (or emulator
+//!   image) with the same serial is never served the first one's files (the ANS cache is,
+//!   objects.md §9). Each card's [`CardIdentity`] (its EF.SN.ICC and which certificate to
+//!   compare) lets a new process prove which cached card is inserted with that one read
+//!   (SELECT + READ BINARY) instead of reading EF.SN.ICC as well.
 //! - Only what the binding and the token put: public PKCS#15 files and certificates; never
 //!   data objects, PIN counters or anything secret.
 //! - Several processes at once: each file is written to a unique temporary name in the same
@@ -21,6 +24,41 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest file the cache keeps (card files are a few KiB).
 const MAX_FILE: u64 = 64 * 1024;
+
+/// The name of a card's [`CardIdentity`] record in its directory.
+const IDENTITY_FILE: &str = "identity";
+
+/// How a warm open recognises a cached card without reading its EF.SN.ICC: the serial file's
+/// content, and the certificate whose head the token compares with the card's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardIdentity {
+    /// EF.SN.ICC as the card holds it.
+    pub ef_sn: Vec<u8>,
+    /// A certificate cached for this card (the first of its CDF).
+    pub certificate: FilePath,
+}
+
+impl CardIdentity {
+    fn to_text(&self) -> String {
+        format!(
+            "ef-sn {}\ncertificate {}\n",
+            hex::encode_upper(&self.ef_sn),
+            hex::encode_upper(self.certificate.to_bytes_from_mf())
+        )
+    }
+
+    /// The record as [`CardIdentity::to_text`] writes it; `None` for anything else.
+    fn from_text(text: &str) -> Option<CardIdentity> {
+        let mut lines = text.lines();
+        let mut field = |name: &str| {
+            let (key, value) = lines.next()?.split_once(' ')?;
+            (key == name).then(|| hex::decode(value).ok()).flatten()
+        };
+        let ef_sn = field("ef-sn")?;
+        let certificate = FilePath::from_bytes(&field("certificate")?)?;
+        (lines.next().is_none()).then_some(CardIdentity { ef_sn, certificate })
+    }
+}
 
 /// A directory of cached card files.
 #[derive(Debug, Clone)]
@@ -91,9 +129,68 @@ impl DiskCache {
         self.dir.join(safe)
     }
 
+    /// A card file's name: its path from the MF in hex.
+    fn file_name(path: &FilePath) -> String {
+        hex::encode_upper(path.to_bytes_from_mf())
+    }
+
     fn file_path(&self, card: &str, path: &FilePath) -> PathBuf {
-        self.card_dir(card)
-            .join(hex::encode_upper(path.to_bytes_from_mf()))
+        self.card_dir(card).join(Self::file_name(path))
+    }
+
+    /// Whether a file name in a card's directory is one the cache writes: a card file
+    /// (`<PATH IN HEX>`), the identity record, or a temporary `.<name>.<pid>.<n>.tmp`
+    /// (`cps-tool cache clear` removes those and nothing else).
+    pub fn is_own_file(name: &str) -> bool {
+        let own = |s: &str| {
+            s == IDENTITY_FILE || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        own(name)
+            || name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .and_then(|n| n.split('.').next())
+                .is_some_and(own)
+    }
+
+    /// The cached cards whose key starts with `prefix` (one card kind, see
+    /// [`cache_key_prefix`](crate::card::cache_key_prefix)) and that have an identity record:
+    /// (cache key, identity), sorted by key.
+    pub fn identities(&self, prefix: &str) -> Vec<(String, CardIdentity)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, CardIdentity)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let key = e.file_name().into_string().ok()?;
+                if !key.starts_with(prefix) {
+                    return None;
+                }
+                let file = e.path().join(IDENTITY_FILE);
+                let m = std::fs::metadata(&file).ok()?;
+                if !m.is_file() || m.len() > 1024 {
+                    return None;
+                }
+                let text = std::fs::read_to_string(&file).ok()?;
+                Some((key, CardIdentity::from_text(&text)?))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// The identity record of `card`, if any.
+    pub fn identity(&self, card: &str) -> Option<CardIdentity> {
+        let text = std::fs::read_to_string(self.card_dir(card).join(IDENTITY_FILE)).ok()?;
+        CardIdentity::from_text(&text)
+    }
+
+    /// Records how to recognise `card` (logged, never fatal).
+    pub fn put_identity(&self, card: &str, identity: &CardIdentity) {
+        if let Err(e) = self.write(card, IDENTITY_FILE, identity.to_text().as_bytes()) {
+            log::warn!(target: "token", "cache: cannot store the identity of {card}: {e}");
+        }
     }
 
     /// Forgets every file of one card.
@@ -112,14 +209,14 @@ impl DiskCache {
         }
     }
 
-    fn write(&self, card: &str, path: &FilePath, content: &[u8]) -> std::io::Result<()> {
+    /// Writes `name` in the directory of `card`: a unique temporary file renamed over it.
+    fn write(&self, card: &str, name: &str, content: &[u8]) -> std::io::Result<()> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let dir = self.card_dir(card);
         create_private_dir(&dir)?;
-        let target = self.file_path(card, path);
+        let target = dir.join(name);
         let tmp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            hex::encode_upper(path.to_bytes_from_mf()),
+            ".{name}.{}.{}.tmp",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
@@ -170,7 +267,7 @@ impl FileCache for DiskCache {
         if content.len() as u64 > MAX_FILE {
             return;
         }
-        if let Err(e) = self.write(serial, path, content) {
+        if let Err(e) = self.write(serial, &Self::file_name(path), content) {
             log::warn!(target: "token", "cache: cannot store {path} in {}: {e}", self.dir.display());
         }
     }
@@ -193,6 +290,24 @@ mod tests {
         // odd characters never escape the directory
         c.put("../../evil", &p, b"x");
         assert!(dir.join("______evil").join("00015031").exists());
+        // identity records: round trip, per kind prefix, garbage ignored
+        let id = CardIdentity {
+            ef_sn: vec![0x5A, 0x0A, 0x80, 0x25],
+            certificate: FilePath::from_fids(&[0x0001, 0xA001]),
+        };
+        c.put_identity("Cps3Contact-1", &id);
+        c.put_identity("Cps4-1", &id);
+        std::fs::create_dir_all(dir.join("Cps3Contact-3")).unwrap();
+        std::fs::write(dir.join("Cps3Contact-3").join(IDENTITY_FILE), "ef-sn zz\n").unwrap();
+        assert_eq!(
+            c.identities("Cps3Contact-"),
+            vec![("Cps3Contact-1".to_owned(), id.clone())]
+        );
+        assert_eq!(c.identity("Cps4-1"), Some(id));
+        assert!(DiskCache::is_own_file("identity"));
+        assert!(DiskCache::is_own_file(".identity.12.0.tmp"));
+        assert!(DiskCache::is_own_file("3F0000015031"));
+        assert!(!DiskCache::is_own_file("notes.txt"));
         c.clear_card("Cps3Contact-1").unwrap();
         assert_eq!(c.get("Cps3Contact-1", &p), None);
         c.clear().unwrap();

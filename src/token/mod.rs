@@ -31,7 +31,7 @@ mod objects;
 mod open;
 mod pin;
 
-pub use cache::DiskCache;
+pub use cache::{CardIdentity, DiskCache};
 pub use certificate::{Date, KeyUsageBits, ParsedCertificate, Validity};
 pub use error::TokenError;
 pub use identity::{type_code_from_id_card, CardCategory, HolderIdentity, IdType};

@@ -2,19 +2,29 @@
 //! content check), certificates, then the objects of objects.md §3-§5. No PIN is queried
 //! here: the first [`Token::pin_status`] does it.
 
-use super::cache::DiskCache;
+use super::cache::{CardIdentity, DiskCache};
 use super::certificate::ParsedCertificate;
 use super::objects::{
     key_usage_of, Certificate, DataLocation, DataObjectInfo, ObjectId, PrivateKey, PublicKeyObject,
 };
 use super::{pin, CacheChoice, Token, TokenError, TokenInfo, TokenOptions};
-use crate::card::{self, CardBinding, CardDriver, CardKind, Cps2terFile, FileCache, KeyRole};
+use crate::card::pkcs15::ef_sn::parse_ef_sn;
+use crate::card::{
+    self, CardBinding, CardDriver, CardKind, Cps2terFile, FileCache, FilePath, KeyRole,
+};
 use crate::sign::capabilities::KeyCapabilities;
 use crate::transport::Transport;
 
-/// Bytes of the first certificate compared on a warm open: the DER headers, version and the
-/// serial number (up to 20 octets, RFC 5280 §4.1.2.2) fit in 48.
-const CONTENT_CHECK_LEN: usize = 48;
+/// Bytes of a cached certificate compared with the card's: the DER headers, version, serial
+/// number, signature algorithm and issuer name of the CPS certificates fit (175 bytes in the
+/// fixtures), and (issuer, serial number) names one certificate (RFC 5280 §4.1.2.2), issued
+/// for a key of one card. 0xE7 is the largest READ BINARY of the ANS driver (CPS3.md §2): one
+/// command on both generations.
+const HEAD_LEN: usize = 0xE7;
+
+/// Certificate paths a warm open compares at most (one per card layout; a cache holding many
+/// layouts of one card kind costs no more than this).
+const MAX_PATHS_COMPARED: usize = 2;
 
 impl Token {
     /// Opens the card in `transport`. [`TokenError::NotRecognized`] for a card that is not a
@@ -47,6 +57,13 @@ impl Token {
 type CertificateFiles = Vec<Option<Vec<u8>>>;
 
 /// The binding and the certificates' DER (path order of the CDF).
+///
+/// With a cache, a card seen before costs one SELECT + READ BINARY (issue 7 item 1: a new
+/// process proves the card is the same one): the head of each cached card's recorded
+/// certificate is compared with what the card holds there; the one cached card it matches
+/// gives EF.SN.ICC and every public file. Otherwise EF.SN.ICC is read, and files found in the
+/// cache for that serial are used only once the content check passed (a card or image with
+/// the same serial and other content is read again).
 fn bind(
     driver: &mut dyn CardDriver,
     cache: Option<&mut DiskCache>,
@@ -56,28 +73,123 @@ fn bind(
         let certs = read_certificates(driver, &binding, None)?;
         return Ok((binding, certs));
     };
+    let heads = compare_heads(driver, cache)?;
+    if let [(key, identity)] = heads.matches().as_slice() {
+        cache.reset_counters();
+        let binding = driver.bind_known(&identity.ef_sn, Some(cache as &mut dyn FileCache))?;
+        if binding.cache_key() == *key {
+            log::debug!(target: "token", "cache: card {key} recognised by its certificate");
+            let certs = read_certificates(driver, &binding, Some(cache))?;
+            return Ok((binding, certs));
+        }
+        // a record that does not name its own directory: not to be trusted
+        log::info!(target: "token", "cache: the identity of {key} is inconsistent: forgotten");
+        forget(cache, key);
+    }
     cache.reset_counters();
-    let binding = driver.bind(Some(cache as &mut dyn FileCache))?;
+    let mut binding = driver.bind(Some(cache as &mut dyn FileCache))?;
     let key = binding.cache_key();
-    if cache.hits() > 0 && !content_matches(driver, &binding, cache)? {
+    let changed = cache.hits() > 0
+        && match heads.verdict(&key) {
+            Some(same) => !same,
+            None => !content_matches(driver, &binding, cache)?,
+        };
+    if changed {
         log::info!(
             target: "token",
             "cache: card {} changed since it was cached: reading it again",
             binding.serial.serial
         );
-        if let Err(e) = cache.clear_card(&key) {
-            log::warn!(target: "token", "cache: cannot clear {key}: {e}");
-        }
-        let binding = driver.bind(Some(cache as &mut dyn FileCache))?;
-        let certs = read_certificates(driver, &binding, Some(cache))?;
-        return Ok((binding, certs));
+        forget(cache, &key);
+        let ef_sn = binding.ef_sn.clone();
+        binding = driver.bind_known(&ef_sn, Some(cache as &mut dyn FileCache))?;
     }
     let certs = read_certificates(driver, &binding, Some(cache))?;
+    remember(cache, &binding, &certs);
     Ok((binding, certs))
 }
 
-/// The cheap check that cached files belong to this card: the start of the first certificate
-/// (its serial number) as the card has it. No cached certificate → no match.
+fn forget(cache: &DiskCache, key: &str) {
+    if let Err(e) = cache.clear_card(key) {
+        log::warn!(target: "token", "cache: cannot clear {key}: {e}");
+    }
+}
+
+/// What comparing the cached certificates' heads with the card's told.
+#[derive(Default)]
+struct HeadComparison {
+    /// (cache key, identity, same head).
+    compared: Vec<(String, CardIdentity, bool)>,
+}
+
+impl HeadComparison {
+    fn matches(&self) -> Vec<(String, CardIdentity)> {
+        self.compared
+            .iter()
+            .filter(|c| c.2)
+            .map(|(k, id, _)| (k.clone(), id.clone()))
+            .collect()
+    }
+
+    /// Whether the cached card `key` was compared, and the answer.
+    fn verdict(&self, key: &str) -> Option<bool> {
+        self.compared.iter().find(|c| c.0 == key).map(|c| c.2)
+    }
+}
+
+/// Reads, for the cached cards of this kind, the head of their recorded certificate (one
+/// READ per path, whatever the number of cards sharing it) and compares it with theirs.
+fn compare_heads(
+    driver: &mut dyn CardDriver,
+    cache: &mut DiskCache,
+) -> Result<HeadComparison, TokenError> {
+    let kind = driver.kind();
+    let prefix = card::cache_key_prefix(kind);
+    let candidates: Vec<(String, CardIdentity)> = cache
+        .identities(&prefix)
+        .into_iter()
+        .filter(|(key, id)| {
+            parse_ef_sn(&id.ef_sn).is_ok_and(|s| format!("{prefix}{}", s.pan) == *key)
+        })
+        .collect();
+    let mut paths: Vec<FilePath> = Vec::new();
+    for (_, id) in &candidates {
+        if !paths.contains(&id.certificate) {
+            paths.push(id.certificate.clone());
+        }
+    }
+    let mut out = HeadComparison::default();
+    for path in paths.into_iter().take(MAX_PATHS_COMPARED) {
+        let cached: Vec<(&String, &CardIdentity, Vec<u8>)> = candidates
+            .iter()
+            .filter(|(_, id)| id.certificate == path)
+            .filter_map(|(key, id)| Some((key, id, cache.get(key, &path)?)))
+            .collect();
+        if cached.is_empty() {
+            continue;
+        }
+        let live = match driver.read_file_start(&path, HEAD_LEN) {
+            Ok(v) => v,
+            Err(card::CardError::NotFound) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        for (key, id, der) in cached {
+            out.compared
+                .push((key.clone(), id.clone(), same_head(&live, &der)));
+        }
+    }
+    Ok(out)
+}
+
+/// The card's head of a certificate against the cached file.
+fn same_head(live: &[u8], cached: &[u8]) -> bool {
+    let n = HEAD_LEN.min(cached.len());
+    n > 0 && live.get(..n) == Some(&cached[..n])
+}
+
+/// The content check of a card found by its serial whose cache has no identity record (a
+/// cache written before records existed, or without certificates): the head of its first
+/// certificate. No cached certificate → no match.
 fn content_matches(
     driver: &mut dyn CardDriver,
     binding: &CardBinding,
@@ -90,13 +202,30 @@ fn content_matches(
     let Some(cached) = cache.get(&binding.cache_key(), &first.path) else {
         return Ok(false);
     };
-    let n = CONTENT_CHECK_LEN.min(cached.len());
-    let live = match driver.read_file_start(&first.path, n) {
+    let live = match driver.read_file_start(&first.path, HEAD_LEN) {
         Ok(v) => v,
         Err(card::CardError::NotFound) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    Ok(live == cached[..n])
+    Ok(same_head(&live, &cached))
+}
+
+/// Records how the next process recognises this card: its first certificate, once cached.
+fn remember(cache: &mut DiskCache, binding: &CardBinding, certs: &CertificateFiles) {
+    let Some(first) = binding.certificates.first() else {
+        return;
+    };
+    if !matches!(certs.first(), Some(Some(_))) {
+        return;
+    }
+    let key = binding.cache_key();
+    let identity = CardIdentity {
+        ef_sn: binding.ef_sn.clone(),
+        certificate: first.path.clone(),
+    };
+    if cache.identity(&key).as_ref() != Some(&identity) {
+        cache.put_identity(&key, &identity);
+    }
 }
 
 fn read_certificates(

@@ -38,6 +38,16 @@ fn summary(t: &Token) -> Vec<String> {
     v
 }
 
+/// APDUs of a warm open: SELECT (no FCP) + READ BINARY of the recorded certificate's head,
+/// which proves the card is the cached one and gives its EF.SN.ICC; a CPS4 opens logical
+/// channel 1 first (CPS4.md §2).
+fn warm_open(g: Generation) -> u64 {
+    match g {
+        Generation::Cps3 => 2,
+        Generation::Cps4 => 3,
+    }
+}
+
 #[test]
 fn a_warm_open_is_cheap_and_equal() {
     for g in GENERATIONS {
@@ -56,18 +66,80 @@ fn a_warm_open_is_cheap_and_equal() {
             gen_name(g)
         );
         assert_eq!(summary(&warm), cold_view);
-        let limit = match g {
-            // EF.SN by SFI, SELECT (no FCP) + READ of the first certificate's start
-            Generation::Cps3 => 3,
-            // + opening logical channel 1 and ChipDoc's SELECT-with-FCI of EF.SN (CPS4.md §2, §4)
-            Generation::Cps4 => 5,
-        };
-        assert!(warm_apdus <= limit, "warm open took {warm_apdus} APDUs");
+        assert_eq!(warm_apdus, warm_open(g), "warm open");
         assert!(cold_apdus > 3 * warm_apdus);
         // without the cache: as cold
         let (r, card) = reader(g, "cps");
         let _t = Token::open(Box::new(r), TokenOptions::default()).unwrap();
         assert_eq!(apdus(&card), cold_apdus);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+/// Several cards of one kind in the cache: each warm open still costs one certificate head
+/// (one READ for all the cards whose record names the same certificate path) and gives that
+/// card's own files; a card the cache has never seen is read whole; a record that does not
+/// name its own card is not trusted.
+#[test]
+fn several_cached_cards_are_told_apart_by_one_read() {
+    for g in GENERATIONS {
+        let dir = temp_dir("cache-several");
+        let holders = ["cps", "cpf", "cpe"];
+        let mut views = Vec::new();
+        for h in holders {
+            let (r, _) = reader(g, h);
+            views.push(summary(
+                &Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap(),
+            ));
+        }
+        for (h, view) in holders.iter().zip(&views).rev() {
+            let (r, card) = reader(g, h);
+            let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+            assert_eq!(&summary(&t), view, "{} {h}", gen_name(g));
+            assert_eq!(apdus(&card), warm_open(g), "{} {h}", gen_name(g));
+        }
+        // never cached: the heads compared (one SELECT + READ), then the card read whole; the
+        // comparison left the application DF current, so EF.SN.ICC costs the MF's SELECT
+        // (CPS3) once more
+        let (r, card) = reader(g, "cpa");
+        let cold_cpa = {
+            let t = Token::open(Box::new(r), TokenOptions::default()).unwrap();
+            (summary(&t), apdus(&card))
+        };
+        let (r, card) = reader(g, "cpa");
+        let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(summary(&t), cold_cpa.0);
+        let extra = match g {
+            Generation::Cps3 => 3,
+            Generation::Cps4 => 2,
+        };
+        assert_eq!(apdus(&card), cold_cpa.1 + extra, "{}", gen_name(g));
+        drop(t);
+        // a record moved under another card's name: that card is not served from it
+        let cps_key = {
+            let (r, _) = reader(g, "cps");
+            let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+            t.binding().cache_key()
+        };
+        let cpf_dir = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name().unwrap().to_string_lossy() != cps_key
+                    && DiskCache::new(&dir)
+                        .identity(&p.file_name().unwrap().to_string_lossy())
+                        .is_some()
+            })
+            .unwrap();
+        std::fs::copy(
+            dir.join(&cps_key).join("identity"),
+            cpf_dir.join("identity"),
+        )
+        .unwrap();
+        let (r, _) = reader(g, "cps");
+        let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(summary(&t), views[0], "{}", gen_name(g));
         std::fs::remove_dir_all(&dir).ok();
     }
 }
@@ -133,7 +205,7 @@ fn the_same_serial_with_other_content_is_not_served_stale() {
                 .der(),
             auth.as_slice()
         );
-        assert!(apdus(&handle) <= 5);
+        assert_eq!(apdus(&handle), warm_open(g));
         std::fs::remove_dir_all(&dir).ok();
     }
 }
@@ -161,9 +233,20 @@ fn nothing_private_is_cached_and_clear_works() {
         };
         let mut expected = vec![
             "00015031", "00015032", "00017001", "00017002", "00017005", "00017006", a, b,
+            "identity",
         ];
         expected.sort();
         assert_eq!(files, expected, "{}", gen_name(g));
+        // the identity record: EF.SN.ICC and which certificate to compare, nothing else
+        let key = t.binding().cache_key();
+        let record = std::fs::read_to_string(dir.join(&key).join("identity")).unwrap();
+        assert_eq!(
+            record,
+            format!(
+                "ef-sn {}\ncertificate {a}\n",
+                hex::encode_upper(&t.binding().ef_sn)
+            )
+        );
         t.clear_cache().unwrap();
         assert!(walk(&dir).is_empty());
         DiskCache::new(&dir).clear().unwrap();

@@ -72,17 +72,6 @@ fn cards(dir: &Path) -> Vec<(String, u64, u64)> {
     out
 }
 
-/// What the cache itself writes: `<PATH IN HEX>` and `.<PATH IN HEX>.<pid>.<n>.tmp`.
-fn cache_file(name: &str) -> bool {
-    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
-    hex(name)
-        || name
-            .strip_prefix('.')
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .and_then(|n| n.split('.').next())
-            .is_some_and(hex)
-}
-
 /// Removes the cache's files, then the directories left empty; anything else (a `--dir`
 /// pointing at the wrong place) is left where it is. Returns (cards, files) removed.
 fn clear(dir: &Path) -> std::io::Result<(u64, u64)> {
@@ -97,7 +86,9 @@ fn clear(dir: &Path) -> std::io::Result<(u64, u64)> {
         }
         for f in std::fs::read_dir(card.path())?.flatten() {
             let name = f.file_name();
-            if f.file_type().is_ok_and(|t| t.is_file()) && name.to_str().is_some_and(cache_file) {
+            if f.file_type().is_ok_and(|t| t.is_file())
+                && name.to_str().is_some_and(DiskCache::is_own_file)
+            {
                 std::fs::remove_file(f.path())?;
                 files += 1;
             }
