@@ -3,7 +3,8 @@
 //!
 //! For each operation — the first enumeration of a newly inserted card (C_GetSlotList,
 //! C_GetSlotInfo, C_GetTokenInfo, C_OpenSession, C_FindObjects and the attributes a browser
-//! reads), C_Login, C_SignInit + C_Sign with each key (SHA256-RSA-PKCS; on CPS4 also
+//! reads), the same with a warm persistent cache (the card recognised by a cached
+//! certificate's head; after the fault and re-insertion it is still recognised), C_Login, C_SignInit + C_Sign with each key (SHA256-RSA-PKCS; on CPS4 also
 //! SHA256-RSA-PKCS-PSS with each key), C_DecryptInit + C_Decrypt, the value of a private data
 //! object after login — the operation's APDUs are counted first; then for every APDU index k the
 //! card is pulled out after k answered APDUs, and separately reset by another application after
@@ -31,10 +32,29 @@ use cpscard::token::ParsedCertificate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     Enumerate,
+    WarmEnumerate,
     Login,
     Sign { key: Key, pss: bool },
     Decrypt,
     ReadPrivate,
+}
+
+impl Op {
+    /// A newly inserted card read by the module (no session before).
+    fn is_enumeration(self) -> bool {
+        matches!(self, Op::Enumerate | Op::WarmEnumerate)
+    }
+}
+
+/// A persistent cache directory of its own for each warm case (removed at the end).
+fn warm_cache_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("{}{n}", warm_cache_prefix()))
+}
+
+fn warm_cache_prefix() -> String {
+    format!("cps-pkcs11-faults-warm-{}-", std::process::id())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +79,7 @@ impl Key {
 }
 
 fn ops(generation: Generation) -> Vec<Op> {
-    let mut ops = vec![Op::Enumerate, Op::Login];
+    let mut ops = vec![Op::Enumerate, Op::WarmEnumerate, Op::Login];
     for key in [Key::Aut, Key::Sig] {
         ops.push(Op::Sign { key, pss: false });
         if generation == Generation::Cps4 {
@@ -183,7 +203,7 @@ fn enumerate_rv(slot: CK_SLOT_ID) -> Outcome {
 fn run(generation: Generation, slot: CK_SLOT_ID, h: CK_SESSION_HANDLE, op: Op) -> Outcome {
     let ff = f();
     match op {
-        Op::Enumerate => enumerate_rv(slot),
+        Op::Enumerate | Op::WarmEnumerate => enumerate_rv(slot),
         Op::Login => ck("C_Login", login(h, CKU_USER, b"1234")),
         Op::Sign { key, pss } => {
             let k = try_key(h, key)?;
@@ -256,13 +276,22 @@ fn run(generation: Generation, slot: CK_SLOT_ID, h: CK_SESSION_HANDLE, op: Op) -
     }
 }
 
-/// A library over a fresh card, ready for `op`: for `Enumerate` a card newly inserted (the
-/// module read the previous one, the card was pulled and put back), otherwise a session (logged
-/// in unless `op` is the login). Counters reset.
+/// A library over a fresh card, ready for `op`: for an enumeration a card newly inserted (the
+/// module read the previous one — for `WarmEnumerate` into its persistent cache —, the card
+/// was pulled and put back), otherwise a session (logged in unless `op` is the login).
+/// Counters reset.
 fn prepare(generation: Generation, op: Op) -> (Env, CK_SESSION_HANDLE) {
-    let e = env(generation);
+    let e = if op == Op::WarmEnumerate {
+        let settings = TokenSettings {
+            cache: cpscard::token::CacheChoice::Dir(warm_cache_dir()),
+            ..TokenSettings::default()
+        };
+        env_with(generation, settings)
+    } else {
+        env(generation)
+    };
     let h = match op {
-        Op::Enumerate => {
+        Op::Enumerate | Op::WarmEnumerate => {
             e.card.lock().unwrap().remove();
             assert!(slot_list(true).is_empty());
             e.card.lock().unwrap().reinsert();
@@ -358,7 +387,7 @@ fn one_case(tally: &mut Tally, generation: Generation, op: Op, fault: Fault, k: 
         }
         Fault::Reset => match rv {
             CKR_OK => {}
-            CKR_USER_NOT_LOGGED_IN if op != Op::Login && op != Op::Enumerate => {
+            CKR_USER_NOT_LOGGED_IN if op != Op::Login && !op.is_enumeration() => {
                 assert_eq!(
                     session_state(h),
                     CKS_RO_PUBLIC_SESSION,
@@ -390,8 +419,9 @@ fn one_case(tally: &mut Tally, generation: Generation, op: Op, fault: Fault, k: 
         }
     }
     let _ = unsafe { (f().C_CloseAllSessions.unwrap())(e.slot) };
+    let before = e.apdus();
     assert_eq!(slot_list(true), vec![e.slot], "{what}");
-    let h2 = if op == Op::Enumerate {
+    let h2 = if op.is_enumeration() {
         0
     } else {
         let h2 = open(e.slot, false);
@@ -405,6 +435,11 @@ fn one_case(tally: &mut Tally, generation: Generation, op: Op, fault: Fault, k: 
         Ok(()),
         "after re-insertion: {what}"
     );
+    if op == Op::WarmEnumerate && fault == Fault::Removal {
+        // re-inserted: a new token, from the cache again
+        let again = e.apdus() - before;
+        assert_eq!(again, n, "the cache still recognises the card: {what}");
+    }
     assert_eq!(
         e.card.lock().unwrap().image().counters.pin_tries,
         tries_before,
@@ -446,4 +481,12 @@ fn removal_and_reset_at_every_apdu_of_every_operation() {
         println!("  {fault}: {rv} x {count}");
     }
     assert_eq!(tally.cases, tally.faults);
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        let prefix = warm_cache_prefix();
+        for d in entries.flatten() {
+            if d.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(d.path());
+            }
+        }
+    }
 }
