@@ -39,7 +39,7 @@ pub trait CardDriver: Send {
     fn read_file(&mut self, path: &FilePath) -> Result<Vec<u8>, CardError>;
 
     /// The first `len` bytes of a transparent EF (fewer if the file is shorter): the token's
-    /// cheap content check of a cached certificate (its header and serial number). The
+    /// check of a cached certificate (its header, serial number and issuer). The
     /// default reads the whole file.
     fn read_file_start(&mut self, path: &FilePath, len: usize) -> Result<Vec<u8>, CardError> {
         let mut content = self.read_file(path)?;

@@ -1,4 +1,5 @@
-//! Opening a token: driver by ATR, binding (through the persistent cache when asked, with its
+//! Opening a token: driver by ATR, binding (through the persistent cache when asked: a cached
+//! card recognised by a certificate's head, else EF.SN.ICC read and the cached files given a
 //! content check), certificates, then the objects of objects.md §3-§5. No PIN is queried
 //! here: the first [`Token::pin_status`] does it.
 
