@@ -225,23 +225,7 @@ pub fn build(img: &CardImage, pan: &[u8]) -> Cps3Files {
     for (fid, data, acl) in files {
         fs.add_ef(app, fid, ef(data, acl));
     }
-    for o in objects {
-        let acl = match o.access {
-            DataAccess::Public => Acl::PUBLIC,
-            DataAccess::Modifiable => Acl::PIN_UPDATE,
-            DataAccess::Private => Acl::PIN_READ,
-        };
-        fs.add_ef(
-            app,
-            o.fid,
-            Ef {
-                data: o.content,
-                sfi: None,
-                acl,
-                persistent: o.access == DataAccess::Modifiable,
-            },
-        );
-    }
+    add_data_objects(&mut fs, app, objects);
     fs.add_ef(cl, 0x5031, ef(cl_odf(), Acl::PUBLIC_CL));
     fs.add_ef(
         cl,

@@ -146,23 +146,7 @@ pub fn build(img: &CardImage, pan: &[u8]) -> Cps4Files {
     for (fid, data) in files {
         fs.add_ef(app, fid, ef(data, Acl::PUBLIC));
     }
-    for o in objects {
-        let acl = match o.access {
-            DataAccess::Public => Acl::PUBLIC,
-            DataAccess::Modifiable => Acl::PIN_UPDATE,
-            DataAccess::Private => Acl::PIN_READ,
-        };
-        fs.add_ef(
-            app,
-            o.fid,
-            Ef {
-                data: o.content,
-                sfi: None,
-                acl,
-                persistent: o.access == DataAccess::Modifiable,
-            },
-        );
-    }
+    add_data_objects(&mut fs, app, objects);
     Cps4Files {
         fs,
         cps2ter: cps3::cps2ter_files(img),

@@ -5,7 +5,7 @@
 pub mod cps3;
 pub mod cps4;
 
-use super::fs::{Acl, Ef};
+use super::fs::{Acl, Ef, Fs, NodeId};
 use super::image::{luhn, CardInfo};
 use super::tlv::{seq, tlv, utf8};
 
@@ -211,6 +211,25 @@ pub fn cps2ter_activity(info: &CardInfo, n: u8) -> Vec<u8> {
         "CPS2TER_ACTIVITY_{n:02}_PS {} situation {n}",
         info.holder_text("id_nat")
     ))
+}
+
+/// The EFs of `objects` in `app`: a public object is read by anyone, a modifiable one (CPS_DATA)
+/// is written after the PIN and kept in the card image, a private one is read after the PIN.
+pub fn add_data_objects(fs: &mut Fs, app: NodeId, objects: Vec<DataObject>) {
+    for o in objects {
+        let acl = match o.access {
+            DataAccess::Public => Acl::PUBLIC,
+            DataAccess::Modifiable => Acl::PIN_UPDATE,
+            DataAccess::Private => Acl::PIN_READ,
+        };
+        let ef = Ef {
+            data: o.content,
+            sfi: None,
+            acl,
+            persistent: o.access == DataAccess::Modifiable,
+        };
+        fs.add_ef(app, o.fid, ef);
+    }
 }
 
 /// An EF with no SFI.
