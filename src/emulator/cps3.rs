@@ -34,11 +34,9 @@ impl EmulatedCard {
             let p1p2 = u16::from_be_bytes([cmd.p1, cmd.p2]);
             return t0::get_response(&mut self.s.pending, p1p2, cmd.le());
         }
-        let decipher = cmd.ins == 0x2A && cmd.p1 == 0x80 && cmd.p2 == 0x86;
-        let data = match self.chain_step(cmd, decipher) {
-            Ok(Some(d)) => d,
-            Ok(None) => return self.finish(Answer::sw(SW_OK), cmd),
-            Err(e) => return self.finish(Answer::sw(e), cmd),
+        let data = match self.command_data(cmd) {
+            Ok(data) => data,
+            Err(answer) => return answer,
         };
         let answer = match cmd.ins {
             0xA4 => self.cps3_select(cmd),
@@ -60,11 +58,6 @@ impl EmulatedCard {
             _ => Answer::sw(0x6D00),
         };
         self.finish(answer, cmd)
-    }
-
-    fn finish(&mut self, answer: Answer, cmd: &Command) -> Vec<u8> {
-        let protocol = self.interface.protocol();
-        t0::shape(protocol, answer, cmd.le(), 0x61, &mut self.s.pending)
     }
 
     /// SELECT, every form of CPS3.md §6.1. DFs answer `90 00` without data (§3.3 binding),

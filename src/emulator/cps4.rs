@@ -54,13 +54,13 @@ impl EmulatedCard {
         if cmd.ins == 0x70 {
             self.s.chain = None;
             let a = self.manage_channel(cmd);
-            return self.finish4(a, cmd);
+            return self.finish(a, cmd);
         }
         let open = channel == 0 || self.s.channel1_open;
         if cmd.ins == 0xA4 && cmd.p1 == 0x04 {
             self.s.chain = None;
             let a = self.select_applet(channel, cmd);
-            return self.finish4(a, cmd);
+            return self.finish(a, cmd);
         }
         if !open {
             self.s.pending = None;
@@ -72,11 +72,9 @@ impl EmulatedCard {
             self.s.chain = None;
             return sw(0x6985);
         }
-        let decipher = cmd.ins == 0x2A && cmd.p1 == 0x80 && cmd.p2 == 0x86;
-        let data = match self.chain_step(cmd, decipher) {
-            Ok(Some(d)) => d,
-            Ok(None) => return self.finish4(Answer::sw(SW_OK), cmd),
-            Err(e) => return self.finish4(Answer::sw(e), cmd),
+        let data = match self.command_data(cmd) {
+            Ok(data) => data,
+            Err(answer) => return answer,
         };
         let answer = match cmd.ins {
             0xA4 => self.cps4_select(cmd),
@@ -94,12 +92,7 @@ impl EmulatedCard {
             },
             _ => Answer::sw(0x6D00),
         };
-        self.finish4(answer, cmd)
-    }
-
-    fn finish4(&mut self, answer: Answer, cmd: &Command) -> Vec<u8> {
-        let protocol = self.interface.protocol();
-        t0::shape(protocol, answer, cmd.le(), 0x61, &mut self.s.pending)
+        self.finish(answer, cmd)
     }
 
     /// MANAGE CHANNEL [S]: `70 00 00` opens channel 1 (answers its number), `70 00 01` opens

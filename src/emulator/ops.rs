@@ -3,7 +3,7 @@
 
 use super::faults::ReadPastEnd;
 use super::fs::{scb_met, Cursor, Fs};
-use super::t0::{Answer, SW_OK};
+use super::t0::{self, Answer, SW_OK};
 use super::{Chain, EmulatedCard};
 use crate::apdu::Command;
 use rand::RngCore;
@@ -42,6 +42,26 @@ impl EmulatedCard {
         } else {
             Ok(Some(data))
         }
+    }
+
+    /// The whole data of a command of the card's own command set, through
+    /// [`EmulatedCard::chain_step`] (only DECIPHER, `2A 80 86`, may chain); `Err` is the answer
+    /// to send instead (`90 00` to an intermediate block, or the error), already
+    /// [`EmulatedCard::finish`]ed.
+    pub(crate) fn command_data(&mut self, cmd: &Command) -> Result<Zeroizing<Vec<u8>>, Vec<u8>> {
+        let decipher = cmd.ins == 0x2A && cmd.p1 == 0x80 && cmd.p2 == 0x86;
+        match self.chain_step(cmd, decipher) {
+            Ok(Some(data)) => Ok(data),
+            Ok(None) => Err(self.finish(Answer::sw(SW_OK), cmd)),
+            Err(e) => Err(self.finish(Answer::sw(e), cmd)),
+        }
+    }
+
+    /// `answer` as the interface's protocol carries it (under T=0, data waits for GET RESPONSE
+    /// behind `61 xx`).
+    pub(crate) fn finish(&mut self, answer: Answer, cmd: &Command) -> Vec<u8> {
+        let protocol = self.interface.protocol();
+        t0::shape(protocol, answer, cmd.le(), 0x61, &mut self.s.pending)
     }
 
     /// READ BINARY on `fs` at `cursor` (offset form or SFI form `P1 = 80|SFI`).
