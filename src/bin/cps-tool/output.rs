@@ -109,19 +109,10 @@ pub fn now_unix() -> i64 {
     }
 }
 
-/// `YYYY-MM-DD` (UTC) of a Unix time (proleptic Gregorian calendar, days-from-civil inverse).
+/// `YYYY-MM-DD` (UTC) of a Unix time.
 pub fn date(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let d = cpscard::token::Date::from_unix(ts);
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time.
