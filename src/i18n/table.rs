@@ -463,7 +463,7 @@ messages! {
     BenchTargetHalf { en: "≤ 0.5× OpenSC", fr: "≤ 0,5× OpenSC" }
     BenchTargetNone { en: "—", fr: "—" }
     BenchTargetFewer { en: "fewer than the vendor and OpenSC", fr: "moins que l'éditeur et OpenSC" }
-    BenchTargetZero { en: "0 APDUs after the first round", fr: "0 APDU après le premier tour" }
+    BenchTargetZero { en: "0 APDUs after the first round, no more than the others in each part", fr: "0 APDU après le premier tour, pas plus que les autres dans chaque partie" }
     BenchTargetOverhead { en: "≤ 1.05×", fr: "≤ 1,05×" }
     BenchTargetThreads { en: "8 threads ≥ 0.9× 1 thread, 0 errors", fr: "8 fils ≥ 0,9× 1 fil, 0 erreur" }
     BenchVendorQuoted { en: "{quoted} (quoted)", fr: "{quoted} (cité)" }

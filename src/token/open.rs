@@ -76,16 +76,11 @@ fn bind(
     };
     let heads = compare_heads(driver, cache)?;
     if let [(key, identity)] = heads.matches().as_slice() {
-        cache.reset_counters();
+        // its EF.SN.ICC names its own directory: `compare_heads` keeps no other record
+        log::debug!(target: "token", "cache: card {key} recognised by its certificate");
         let binding = driver.bind_known(&identity.ef_sn, Some(cache as &mut dyn FileCache))?;
-        if binding.cache_key() == *key {
-            log::debug!(target: "token", "cache: card {key} recognised by its certificate");
-            let certs = read_certificates(driver, &binding, Some(cache))?;
-            return Ok((binding, certs));
-        }
-        // a record that does not name its own directory: not to be trusted
-        log::info!(target: "token", "cache: the identity of {key} is inconsistent: forgotten");
-        forget(cache, key);
+        let certs = read_certificates(driver, &binding, Some(cache))?;
+        return Ok((binding, certs));
     }
     cache.reset_counters();
     let mut binding = driver.bind(Some(cache as &mut dyn FileCache))?;

@@ -230,6 +230,16 @@ fn row(measure: &str, values: &str, target: Msg, verdict: &str) {
     println!("| {measure} | {values} | {} | {verdict} |", target.text());
 }
 
+/// Whether `ours` needed no more APDUs than `other` in each part of the polling loop.
+fn fewer_apdus(ours: &Value, other: &Value) -> bool {
+    ["first_apdus", "rest_apdus"]
+        .iter()
+        .all(|k| match (ours[k].as_u64(), other[k].as_u64()) {
+            (Some(a), Some(b)) => a <= b,
+            _ => false,
+        })
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
@@ -274,6 +284,8 @@ struct ModuleMeasures {
     first: Vec<FirstSig>,
     poll_ours: Value,
     poll_opensc: Value,
+    /// The vendor's module in the same loop, when given.
+    poll_vendor: Option<Value>,
     threads: Value,
 }
 
@@ -296,6 +308,14 @@ fn module_measures(args: &Args, ours: &Path, cache: &Path) -> Result<ModuleMeasu
     reset_card(&args.reader)?;
     let poll_opensc = child(args, "polling", &args.opensc, cache)?;
     reset_card(&args.reader)?;
+    let poll_vendor = match &args.vendor {
+        Some(v) => {
+            let p = child(args, "polling", v, cache)?;
+            reset_card(&args.reader)?;
+            Some(p)
+        }
+        None => None,
+    };
     eprintln!(
         "cps-tool: {}",
         t!(Msg::BenchThreads, signatures = args.signatures)
@@ -305,6 +325,7 @@ fn module_measures(args: &Args, ours: &Path, cache: &Path) -> Result<ModuleMeasu
         first,
         poll_ours,
         poll_opensc,
+        poll_vendor,
         threads,
     })
 }
@@ -349,7 +370,9 @@ fn measure(args: &Args, ours: &Path, cache: &Path) -> Result<(), CliError> {
                 "opensc": fs(&m.first[1]),
                 "vendor": m.first.get(2).map(fs),
             })),
-            "polling": m.map(|m| serde_json::json!({ "ours": m.poll_ours, "opensc": m.poll_opensc })),
+            "polling": m.map(|m| serde_json::json!({
+                "ours": m.poll_ours, "opensc": m.poll_opensc, "vendor": m.poll_vendor,
+            })),
             "threads": m.map(|m| &m.threads),
             "overhead": overhead,
         }));
@@ -398,6 +421,7 @@ fn print_overhead(ov: &Value) {
 
 fn print_modules(args: &Args, m: &ModuleMeasures, threads: &[&Value]) {
     let (first, poll_ours, poll_opensc) = (&m.first, &m.poll_ours, &m.poll_opensc);
+    let poll_vendor = m.poll_vendor.as_ref();
     let (o, s) = (&first[0], &first[1]);
     let vendor = first.get(2);
     let ratio = o.median_ms() / s.median_ms();
@@ -456,16 +480,28 @@ fn print_modules(args: &Args, m: &ModuleMeasures, threads: &[&Value]) {
             Msg::BenchRowPolling,
             rest = args.poll_rounds.saturating_sub(1)
         ),
-        &format!("{} ‖ {}", poll(poll_ours), poll(poll_opensc)),
+        &format!(
+            "{} ‖ {} ‖ {}",
+            poll(poll_ours),
+            poll(poll_opensc),
+            poll_vendor.map_or(String::from("—"), poll)
+        ),
         Msg::BenchTargetZero,
-        &met(poll_ours["rest_apdus"].as_u64() == Some(0)),
+        &met(poll_ours["rest_apdus"].as_u64() == Some(0)
+            && [Some(poll_opensc), poll_vendor]
+                .into_iter()
+                .flatten()
+                .all(|other| fewer_apdus(poll_ours, other))),
     );
     row(
         &Msg::BenchRowRss.text(),
         &format!(
-            "{} / {} ({} → {})",
+            "{} / {} / {} ({} → {})",
             mib(poll_ours["rss_kib"].as_u64().unwrap_or(0)),
             mib(poll_opensc["rss_kib"].as_u64().unwrap_or(0)),
+            poll_vendor.map_or(String::from("—"), |v| mib(v["rss_kib"]
+                .as_u64()
+                .unwrap_or(0))),
             mib(poll_ours["rss_base_kib"].as_u64().unwrap_or(0)),
             mib(poll_ours["rss_end_kib"].as_u64().unwrap_or(0)),
         ),
