@@ -12,7 +12,7 @@ use crate::backend::{AttributeValue, Mechanism, MechanismParam};
 use crate::error::{Error, Result};
 use crate::fns::object::object;
 use crate::fns::slot_token::mechanisms;
-use crate::session::{KeyOp, Operations};
+use crate::session::KeyOp;
 use crate::slots;
 use crate::state;
 use crate::twocall::Room;
@@ -21,14 +21,6 @@ use crate::twocall::Room;
 pub use crate::backend::Operation as Kind;
 
 impl Kind {
-    fn op(self, ops: &mut Operations) -> &mut Option<KeyOp> {
-        match self {
-            Kind::Sign => &mut ops.sign,
-            Kind::Verify => &mut ops.verify,
-            Kind::Encrypt => &mut ops.encrypt,
-            Kind::Decrypt => &mut ops.decrypt,
-        }
-    }
     /// `CK_MECHANISM_INFO` flag the mechanism must have.
     fn mechanism_flag(self) -> CK_FLAGS {
         match self {
@@ -111,7 +103,7 @@ pub fn init(
 ) -> Result<()> {
     let slot = state::with(|lib| {
         let s = lib.session_mut(h)?;
-        if kind.op(&mut s.ops).is_some() {
+        if s.ops.key(kind).is_some() {
             return Err(Error::OperationActive);
         }
         Ok(s.slot)
@@ -158,7 +150,7 @@ pub fn init(
     // The backend's own checks (parameters against the key), still without any APDU.
     slots::session_io(h, |b| b.check(kind, key, &mechanism))?;
     state::with(|lib| {
-        let op = kind.op(&mut lib.session_mut(h)?.ops);
+        let op = lib.session_mut(h)?.ops.key(kind);
         if op.is_some() {
             return Err(Error::OperationActive);
         }
@@ -177,8 +169,10 @@ pub fn init(
 /// `C_xUpdate`: gathers input.
 pub fn update(kind: Kind, h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
     state::with(|lib| {
-        let op = kind
-            .op(&mut lib.session_mut(h)?.ops)
+        let op = lib
+            .session_mut(h)?
+            .ops
+            .key(kind)
             .as_mut()
             .ok_or(Error::OperationNotInitialized)?;
         op.multipart = true;
@@ -198,7 +192,9 @@ pub enum Output {
     Data(Vec<u8>),
 }
 
-/// `C_Sign`/`C_Encrypt`/`C_Decrypt` (`input` = Some: single part) or `C_SignFinal` (None).
+/// `C_Sign`/`C_Encrypt`/`C_Decrypt` (`input` = Some: single part) or `C_SignFinal` (None):
+/// a length query or a too small buffer keeps the operation, anything else ends it
+/// ([`crate::session`]).
 pub fn finish(
     kind: Kind,
     h: CK_SESSION_HANDLE,
@@ -206,7 +202,7 @@ pub fn finish(
     room: Room,
 ) -> Result<Output> {
     let (key, mechanism, data) = match state::with(|lib| {
-        let slot = kind.op(&mut lib.session_mut(h)?.ops);
+        let slot = lib.session_mut(h)?.ops.key(kind);
         let op = slot.as_mut().ok_or(Error::OperationNotInitialized)?;
         if input.is_some() && op.multipart {
             // A single-part call cannot end a multi-part operation; it ends it (PKCS#11 §5.2).
@@ -235,7 +231,7 @@ pub fn finish(
         Err(None) => {
             // A kept output that fits: hand it out and end.
             return state::with(|lib| {
-                let slot = kind.op(&mut lib.session_mut(h)?.ops);
+                let slot = lib.session_mut(h)?.ops.key(kind);
                 let done = slot
                     .take()
                     .and_then(|op| op.done)
@@ -252,7 +248,7 @@ pub fn finish(
     });
     state::with(|lib| {
         let slot = match lib.session_mut(h) {
-            Ok(s) => kind.op(&mut s.ops),
+            Ok(s) => s.ops.key(kind),
             // The card went during the call and took its sessions along: the call's own error
             // (CKR_DEVICE_REMOVED) says why, not the handle that just died.
             Err(e) => return Err(result.err().unwrap_or(e)),
@@ -286,7 +282,8 @@ fn deliverable(room: Room, len: usize) -> Option<Output> {
     }
 }
 
-/// `C_Verify` (`data` = Some) or `C_VerifyFinal`: ends the operation whatever the outcome.
+/// `C_Verify` (`data` = Some) or `C_VerifyFinal`: ends the operation whatever the outcome
+/// (a signature of the wrong length, `CKR_SIGNATURE_LEN_RANGE`, included).
 pub fn verify(h: CK_SESSION_HANDLE, data: Option<&[u8]>, signature: &[u8]) -> Result<()> {
     let op = state::with(|lib| {
         let slot = &mut lib.session_mut(h)?.ops.verify;

@@ -49,7 +49,8 @@ pub struct TokenRecord {
 
 impl TokenRecord {
     /// Ends the login state of the token in the module: private object handles die and the
-    /// object cache is read again (PKCS#11 3.0 §5.6.8 C_Logout).
+    /// object cache is read again (PKCS#11 3.0 §5.6.8 C_Logout). With sessions open, through
+    /// [`crate::state::Library::forget_login`], which also ends the operations of the login.
     pub fn forget_login(&mut self) {
         if let Some((_, objects)) = self.objects.take() {
             let private: Vec<_> = objects
@@ -288,10 +289,10 @@ pub fn token_io<T>(
         // the user is logged out, so that C_Login works again instead of answering
         // CKR_USER_ALREADY_LOGGED_IN.
         let _ = state::with(|lib| {
-            if let TokenSlot::Present(t) = &mut lib.slot_mut(id)?.token {
+            if let TokenSlot::Present(t) = &lib.slot(id)?.token {
                 if t.generation == generation && t.login == Some(UserType::User) {
                     log::info!("slot {id}: the card lost the PIN verification: logged out");
-                    t.forget_login();
+                    lib.forget_login(id, generation);
                 }
             }
             Ok(())

@@ -236,6 +236,23 @@ impl Library {
         }
     }
 
+    /// The login of slot `id`'s token of `generation` ends ([`TokenRecord::forget_login`]) and
+    /// with it the operations that need it, in every session of the token
+    /// ([`crate::session`]: signing, decrypting, searches).
+    pub fn forget_login(&mut self, id: CK_SLOT_ID, generation: u64) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            if let TokenSlot::Present(t) = &mut slot.token {
+                if t.generation == generation {
+                    t.forget_login();
+                }
+            }
+        }
+        self.sessions
+            .values_mut()
+            .filter(|s| s.slot == id && s.generation == generation)
+            .for_each(|s| s.ops.end_logged_in());
+    }
+
     /// Object handle → object key, for an object visible in session `h`.
     pub fn object_key(
         &self,

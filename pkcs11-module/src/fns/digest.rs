@@ -8,7 +8,7 @@ use crate::args;
 use crate::digest::Hasher;
 use crate::error::{Error, Result};
 use crate::keyop::{self, Output};
-use crate::session::DigestOp;
+use crate::session::{ends_on_error, Active, DigestOp};
 use crate::shim::pkcs11_fn;
 use crate::state;
 use crate::twocall::{self, Room};
@@ -55,7 +55,8 @@ pub fn update(h: CK_SESSION_HANDLE, data: &[u8]) -> Result<()> {
 }
 
 /// `C_Digest` (`data` = Some) or `C_DigestFinal`: a length query or a too small buffer keeps
-/// the operation (PKCS#11 3.0 §5.2); anything else ends it.
+/// the operation (PKCS#11 3.0 §5.2); anything else ends it ([`crate::session`]; the arguments
+/// are checked with [`ends_on_error`]).
 pub fn finish(h: CK_SESSION_HANDLE, data: Option<&[u8]>, room: Room) -> Result<Output> {
     let op = state::with(|lib| {
         let slot = &mut lib.session_mut(h)?.ops.digest;
@@ -99,8 +100,12 @@ pkcs11_fn! {
         pul_digest_len: *mut CK_ULONG,
     ) {
         state::with(|lib| lib.session(h_session).map(|_| ()))?;
-        let data = args::slice(p_data.cast_const(), ul_data_len, "pData is NULL")?;
-        let room = twocall::room(p_digest, pul_digest_len)?;
+        let (data, room) = ends_on_error(h_session, Active::Digest, || {
+            Ok((
+                args::slice(p_data.cast_const(), ul_data_len, "pData is NULL")?,
+                twocall::room(p_digest, pul_digest_len)?,
+            ))
+        })?;
         let out = finish(h_session, Some(data), room)?;
         keyop::deliver(p_digest, pul_digest_len, out)
     }
@@ -108,14 +113,16 @@ pkcs11_fn! {
     /// PKCS#11 3.0 §5.10.3.
     fn C_DigestUpdate(h_session: CK_SESSION_HANDLE, p_part: *mut CK_BYTE, ul_part_len: CK_ULONG) {
         state::with(|lib| lib.session(h_session).map(|_| ()))?;
-        let part = args::slice(p_part.cast_const(), ul_part_len, "pPart is NULL")?;
+        let part = ends_on_error(h_session, Active::Digest, || {
+            args::slice(p_part.cast_const(), ul_part_len, "pPart is NULL")
+        })?;
         update(h_session, part)
     }
 
     /// PKCS#11 3.0 §5.10.5.
     fn C_DigestFinal(h_session: CK_SESSION_HANDLE, p_digest: *mut CK_BYTE, pul_digest_len: *mut CK_ULONG) {
         state::with(|lib| lib.session(h_session).map(|_| ()))?;
-        let room = twocall::room(p_digest, pul_digest_len)?;
+        let room = ends_on_error(h_session, Active::Digest, || twocall::room(p_digest, pul_digest_len))?;
         let out = finish(h_session, None, room)?;
         keyop::deliver(p_digest, pul_digest_len, out)
     }

@@ -6,6 +6,7 @@ use cryptoki_sys::*;
 
 use crate::args;
 use crate::keyop::{self, Kind};
+use crate::session::{ends_on_error, Active};
 use crate::shim::pkcs11_fn;
 use crate::state;
 use crate::twocall;
@@ -18,7 +19,7 @@ pkcs11_fn! {
         keyop::init(Kind::Encrypt, h_session, m, h_key)
     }
 
-    /// PKCS#11 3.0 §5.8.2.
+    /// PKCS#11 3.0 §5.8.2. Bad arguments end the operation (`crate::session`).
     fn C_Encrypt(
         h_session: CK_SESSION_HANDLE,
         p_data: *mut CK_BYTE,
@@ -27,8 +28,12 @@ pkcs11_fn! {
         pul_encrypted_data_len: *mut CK_ULONG,
     ) {
         state::with(|lib| lib.session(h_session).map(|_| ()))?;
-        let data = args::slice(p_data.cast_const(), ul_data_len, "pData is NULL")?;
-        let room = twocall::room(p_encrypted_data, pul_encrypted_data_len)?;
+        let (data, room) = ends_on_error(h_session, Active::Key(Kind::Encrypt), || {
+            Ok((
+                args::slice(p_data.cast_const(), ul_data_len, "pData is NULL")?,
+                twocall::room(p_encrypted_data, pul_encrypted_data_len)?,
+            ))
+        })?;
         let out = keyop::finish(Kind::Encrypt, h_session, Some(data), room)?;
         keyop::deliver(p_encrypted_data, pul_encrypted_data_len, out)
     }
@@ -40,7 +45,8 @@ pkcs11_fn! {
         keyop::init(Kind::Decrypt, h_session, m, h_key)
     }
 
-    /// PKCS#11 3.0 §5.9.2: a NULL buffer gets the modulus size (enough for any plaintext).
+    /// PKCS#11 3.0 §5.9.2: a NULL buffer gets the modulus size (enough for any plaintext). Bad
+    /// arguments end the operation (`crate::session`).
     fn C_Decrypt(
         h_session: CK_SESSION_HANDLE,
         p_encrypted_data: *mut CK_BYTE,
@@ -49,8 +55,12 @@ pkcs11_fn! {
         pul_data_len: *mut CK_ULONG,
     ) {
         state::with(|lib| lib.session(h_session).map(|_| ()))?;
-        let input = args::slice(p_encrypted_data.cast_const(), ul_encrypted_data_len, "pEncryptedData is NULL")?;
-        let room = twocall::room(p_data, pul_data_len)?;
+        let (input, room) = ends_on_error(h_session, Active::Key(Kind::Decrypt), || {
+            Ok((
+                args::slice(p_encrypted_data.cast_const(), ul_encrypted_data_len, "pEncryptedData is NULL")?,
+                twocall::room(p_data, pul_data_len)?,
+            ))
+        })?;
         let out = keyop::finish(Kind::Decrypt, h_session, Some(input), room)?;
         keyop::deliver(p_data, pul_data_len, out)
     }

@@ -8,10 +8,10 @@ use cryptoki_sys::*;
 use zeroize::Zeroizing;
 
 use crate::args;
-use crate::backend::UserType;
+use crate::backend::{Operation as Kind, UserType};
 use crate::error::{Error, Result};
 use crate::fns::slot_token::{pin, pin_arg};
-use crate::session::Session;
+use crate::session::{Active, Session};
 use crate::shim::pkcs11_fn;
 use crate::slots;
 use crate::state::{self, new_handle, Library};
@@ -171,7 +171,8 @@ pub fn login(
     })
 }
 
-/// `C_Logout`: the module forgets the login even if the card fails to reset.
+/// `C_Logout`: the module forgets the login even if the card fails to reset; the operations
+/// that need the login end ([`crate::session`]).
 pub fn logout(h: CK_SESSION_HANDLE) -> Result<()> {
     state::with(|lib| match lib.token_of(h)?.login {
         Some(_) => Ok(()),
@@ -179,8 +180,9 @@ pub fn logout(h: CK_SESSION_HANDLE) -> Result<()> {
     })?;
     let card = slots::session_io(h, |b| b.logout());
     state::with(|lib| {
-        if let Ok(t) = lib.token_of_mut(h) {
-            t.forget_login();
+        if let Ok(s) = lib.session(h) {
+            let (slot, generation) = (s.slot, s.generation);
+            lib.forget_login(slot, generation);
         }
         Ok(())
     })?;
@@ -191,23 +193,17 @@ pub fn logout(h: CK_SESSION_HANDLE) -> Result<()> {
 pub fn session_cancel(h: CK_SESSION_HANDLE, flags: CK_FLAGS) -> Result<()> {
     state::with(|lib| {
         let ops = &mut lib.session_mut(h)?.ops;
-        if flags & CKF_FIND_OBJECTS != 0 {
-            ops.find = None;
-        }
-        if flags & CKF_DIGEST != 0 {
-            ops.digest = None;
-        }
-        if flags & CKF_SIGN != 0 {
-            ops.sign = None;
-        }
-        if flags & CKF_VERIFY != 0 {
-            ops.verify = None;
-        }
-        if flags & CKF_ENCRYPT != 0 {
-            ops.encrypt = None;
-        }
-        if flags & CKF_DECRYPT != 0 {
-            ops.decrypt = None;
+        for (flag, which) in [
+            (CKF_FIND_OBJECTS, Active::Find),
+            (CKF_DIGEST, Active::Digest),
+            (CKF_SIGN, Active::Key(Kind::Sign)),
+            (CKF_VERIFY, Active::Key(Kind::Verify)),
+            (CKF_ENCRYPT, Active::Key(Kind::Encrypt)),
+            (CKF_DECRYPT, Active::Key(Kind::Decrypt)),
+        ] {
+            if flags & flag != 0 {
+                ops.end(which);
+            }
         }
         Ok(())
     })

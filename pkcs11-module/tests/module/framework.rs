@@ -427,10 +427,14 @@ fn signing_two_call_convention_never_signs_for_a_length() {
         0,
         "length queries never sign"
     );
+    // A NULL length pointer is CKR_ARGUMENTS_BAD and ends the operation (2.40 §5.2: only a too
+    // small buffer or a length query keep it), without signing.
     assert_eq!(
         unsafe { (ff.C_Sign.unwrap())(h, dp, 32, null_mut(), null_mut()) },
         CKR_ARGUMENTS_BAD
     );
+    assert_eq!(e.card.lock().unwrap().sign_calls, 0);
+    assert_eq!(unsafe { (ff.C_SignInit.unwrap())(h, &mut m, key) }, CKR_OK);
     len = 512;
     assert_eq!(
         unsafe { (ff.C_Sign.unwrap())(h, dp, 32, buf.as_mut_ptr(), &mut len) },

@@ -1357,17 +1357,21 @@ fn misuse_with_a_token_present() {
             (f.C_SignInit.unwrap())(h, &mut mech, key),
             CKR_OPERATION_ACTIVE
         );
+        // Bad arguments end the operation (PKCS#11 2.40 §5.2: C_Sign always terminates it but
+        // for a too small buffer or a length query; the misuse matrix has the full table).
         assert_eq!(
             (f.C_Sign.unwrap())(h, null_mut(), 5, null_mut(), &mut len),
             CKR_ARGUMENTS_BAD,
             "NULL data with a length"
         );
+        assert_eq!((f.C_SignInit.unwrap())(h, &mut mech, key), CKR_OK);
         let mut data = [1u8; 3];
         assert_eq!(
             (f.C_Sign.unwrap())(h, data.as_mut_ptr(), 3, null_mut(), null_mut()),
             CKR_ARGUMENTS_BAD,
             "NULL length pointer"
         );
+        assert_eq!((f.C_SignInit.unwrap())(h, &mut mech, key), CKR_OK);
         // A multi-part operation cannot end with C_Sign.
         assert_eq!((f.C_SignUpdate.unwrap())(h, data.as_mut_ptr(), 3), CKR_OK);
         let mut buf = [0u8; 256];

@@ -4,8 +4,11 @@
 //! of a logged-in token; its body puts the session into the state it needs, makes the call
 //! under test and returns its `CK_RV`, checked against the row's expected code. Rows about
 //! lengths also check the length handed back and that the operation is still usable
-//! (PKCS#11 2.40 §5.2: `CKR_BUFFER_TOO_SMALL` and a successful length query do not end it);
-//! rows about a failed operation check that it is over.
+//! (PKCS#11 2.40 §5.2: `CKR_BUFFER_TOO_SMALL` and a successful length query do not end it).
+//! The [`ENDINGS`] table (and [`CARD_ENDINGS`] in-process, [`login_rows`] for C_Login and
+//! C_Logout) is about how calls end operations: each row starts an operation, makes the call,
+//! and checks the operation is over (the next call answers `CKR_OPERATION_NOT_INITIALIZED`) or
+//! goes on (it finishes and gives the right output).
 //!
 //! Expected codes are those of PKCS#11 2.40 (base §5.x return values, §11 for the operation
 //! rules; curr §2.1 for the RSA mechanisms' length limits), as OpenSC and kryoptic answer.
@@ -337,25 +340,155 @@ impl Fx {
         r
     }
 
-    /// The operation of `h` is over: `C_Sign` says it was not initialized.
-    fn sign_is_over(&self) {
-        let (r, _, _) = self.sign(Some(256));
-        assert_eq!(
-            r,
-            CKR_OPERATION_NOT_INITIALIZED,
-            "the operation ended: {}",
-            rv(r)
-        );
+    /// Starts operation `s` in `h` (the C_xInit, and for the multi-part ones a C_xUpdate of
+    /// [`DATA`]).
+    fn begin(&self, s: Start) {
+        match s {
+            Start::Sign | Start::SignParts => self.sign_init(CKM_SHA256_RSA_PKCS, self.aut),
+            Start::RawSign => self.sign_init(CKM_RSA_PKCS, self.aut),
+            Start::Verify | Start::VerifyParts => {
+                self.init(self.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, self.aut_pub)
+            }
+            Start::Encrypt => self.init(self.f.C_EncryptInit, CKM_RSA_PKCS, self.aut_pub),
+            Start::Decrypt => self.init(self.f.C_DecryptInit, CKM_RSA_PKCS, self.aut),
+            Start::Digest | Start::DigestParts => self.digest_init(),
+            Start::Find => self.find_init(),
+        }
+        let update = match s {
+            Start::SignParts => self.f.C_SignUpdate,
+            Start::VerifyParts => self.f.C_VerifyUpdate,
+            Start::DigestParts => self.f.C_DigestUpdate,
+            _ => None,
+        };
+        if let Some(update) = update {
+            self.ok(unsafe { update(self.h, p(DATA), n(DATA)) }, "C_xUpdate");
+        }
     }
 
-    fn decrypt_is_over(&self, cipher: &[u8]) {
-        let (r, _, _) = self.decrypt(cipher, Some(256));
-        assert_eq!(
-            r,
-            CKR_OPERATION_NOT_INITIALIZED,
-            "the operation ended: {}",
-            rv(r)
-        );
+    /// The next call of `s`'s kind with good arguments: `CKR_OPERATION_NOT_INITIALIZED` once
+    /// the operation is over (anything else while it is active).
+    fn next_call(&self, s: Start) -> CK_RV {
+        let junk = [0x5au8; 256];
+        match s {
+            Start::Sign | Start::SignParts | Start::RawSign => self.sign(Some(256)).0,
+            Start::Verify | Start::VerifyParts => {
+                call!(self, C_Verify, self.h, p(DATA), n(DATA), p(&junk), n(&junk))
+            }
+            Start::Encrypt => {
+                two(Some(256), |b, l| {
+                    call!(self, C_Encrypt, self.h, p(DATA), n(DATA), b, l)
+                })
+                .0
+            }
+            Start::Decrypt => self.decrypt(&junk, Some(256)).0,
+            Start::Digest | Start::DigestParts => {
+                two(Some(64), |b, l| {
+                    call!(self, C_Digest, self.h, p(DATA), n(DATA), b, l)
+                })
+                .0
+            }
+            Start::Find => {
+                let (mut o, mut found) = ([0; 4], 0);
+                call!(self, C_FindObjects, self.h, o.as_mut_ptr(), 4, &mut found)
+            }
+        }
+    }
+
+    /// Finishes operation `s` with good arguments and checks what it gives: the operation was
+    /// still active and whole.
+    fn complete(&self, s: Start) {
+        let bad_sig = [0x5au8; 256];
+        match s {
+            Start::Sign | Start::SignParts | Start::RawSign => {
+                let (r, _, sig) = if s == Start::SignParts {
+                    two(Some(256), |b, l| call!(self, C_SignFinal, self.h, b, l))
+                } else {
+                    self.sign(Some(256))
+                };
+                self.ok(r, "the operation signs");
+                let kind = if s == Start::RawSign {
+                    CKM_RSA_PKCS
+                } else {
+                    CKM_SHA256_RSA_PKCS
+                };
+                self.ok(self.verify(kind, self.aut_pub, DATA, &sig), "it verifies");
+            }
+            // A wrong signature: CKR_SIGNATURE_INVALID says the operation ran.
+            Start::Verify => {
+                let r = call!(self, C_Verify, self.h, p(DATA), n(DATA), p(&bad_sig), 256);
+                assert_eq!(
+                    r,
+                    CKR_SIGNATURE_INVALID,
+                    "the operation verifies: {}",
+                    rv(r)
+                );
+            }
+            Start::VerifyParts => {
+                let r = call!(self, C_VerifyFinal, self.h, p(&bad_sig), 256);
+                assert_eq!(
+                    r,
+                    CKR_SIGNATURE_INVALID,
+                    "the operation verifies: {}",
+                    rv(r)
+                );
+            }
+            Start::Encrypt => {
+                let (r, len, _) = two(Some(256), |b, l| {
+                    call!(self, C_Encrypt, self.h, p(DATA), n(DATA), b, l)
+                });
+                self.ok(r, "the operation encrypts");
+                assert_eq!(len, 256, "a cryptogram of the modulus size");
+            }
+            Start::Decrypt => {
+                let c = self.cryptogram(DATA);
+                let (r, _, plain) = self.decrypt(&c, Some(256));
+                self.ok(r, "the operation deciphers");
+                assert_eq!(plain, DATA);
+            }
+            Start::Digest | Start::DigestParts => {
+                let (r, _, d) = if s == Start::DigestParts {
+                    two(Some(64), |b, l| call!(self, C_DigestFinal, self.h, b, l))
+                } else {
+                    two(Some(64), |b, l| {
+                        call!(self, C_Digest, self.h, p(DATA), n(DATA), b, l)
+                    })
+                };
+                self.ok(r, "the operation digests");
+                assert_eq!(d, Sha256::digest(DATA).to_vec());
+            }
+            Start::Find => {
+                let (mut o, mut found) = ([0; 64], 0);
+                let r = call!(self, C_FindObjects, self.h, o.as_mut_ptr(), 64, &mut found);
+                self.ok(r, "the search goes on");
+                assert!(found > 0, "it finds the public objects");
+                self.ok(
+                    call!(self, C_FindObjectsFinal, self.h),
+                    "C_FindObjectsFinal",
+                );
+            }
+        }
+    }
+
+    /// Asserts what a call left of operation `s`.
+    fn check(&self, s: Start, after: After) {
+        match after {
+            After::Over => {
+                let r = self.next_call(s);
+                assert_eq!(
+                    r,
+                    CKR_OPERATION_NOT_INITIALIZED,
+                    "the operation is over: {}",
+                    rv(r)
+                );
+            }
+            After::GoesOn => self.complete(s),
+        }
+    }
+
+    /// Sets the card's faults (in-process rows).
+    fn faults(&self, set: impl FnOnce(&mut cpscard::emulator::Faults)) {
+        let card = self.card.as_ref().expect("a fault row runs in-process");
+        set(card.lock().unwrap().faults_mut());
     }
 }
 
@@ -528,93 +661,9 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "C_Digest pData NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.digest_init();
-            two(Some(64), |b, l| {
-                call!(x, C_Digest, x.h, null_mut(), 4, b, l)
-            })
-            .0
-        }
-    ),
-    case!(Both, "C_Digest pulDigestLen NULL", CKR_ARGUMENTS_BAD, |x| {
-        x.digest_init();
-        let mut b = [0u8; 64];
-        call!(
-            x,
-            C_Digest,
-            x.h,
-            p(DATA),
-            n(DATA),
-            b.as_mut_ptr(),
-            null_mut()
-        )
-    }),
-    case!(
-        Both,
-        "C_DigestUpdate pPart NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.digest_init();
-            call!(x, C_DigestUpdate, x.h, null_mut(), 4)
-        }
-    ),
-    case!(
-        Both,
-        "C_DigestFinal pulDigestLen NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.digest_init();
-            x.ok(call!(x, C_DigestUpdate, x.h, p(DATA), n(DATA)), "update");
-            let mut b = [0u8; 64];
-            call!(x, C_DigestFinal, x.h, b.as_mut_ptr(), null_mut())
-        }
-    ),
-    case!(
-        Both,
         "C_SignInit pMechanism NULL",
         CKR_ARGUMENTS_BAD,
         |x| call!(x, C_SignInit, x.h, null_mut(), x.aut)
-    ),
-    case!(
-        Both,
-        "C_Sign pData NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            two(Some(256), |b, l| call!(x, C_Sign, x.h, null_mut(), 5, b, l)).0
-        }
-    ),
-    case!(
-        Both,
-        "C_Sign pulSignatureLen NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            let mut b = [0u8; 256];
-            call!(x, C_Sign, x.h, p(DATA), n(DATA), b.as_mut_ptr(), null_mut())
-        }
-    ),
-    case!(
-        Both,
-        "C_SignUpdate pPart NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            call!(x, C_SignUpdate, x.h, null_mut(), 5)
-        }
-    ),
-    case!(
-        Both,
-        "C_SignFinal pulSignatureLen NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            x.ok(call!(x, C_SignUpdate, x.h, p(DATA), n(DATA)), "update");
-            let mut b = [0u8; 256];
-            call!(x, C_SignFinal, x.h, b.as_mut_ptr(), null_mut())
-        }
     ),
     case!(
         Both,
@@ -624,77 +673,9 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "C_Verify pData NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            let s = [0u8; 256];
-            call!(x, C_Verify, x.h, null_mut(), 5, p(&s), 256)
-        }
-    ),
-    case!(
-        Both,
-        "C_Verify pSignature NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            call!(x, C_Verify, x.h, p(DATA), n(DATA), null_mut(), 256)
-        }
-    ),
-    case!(
-        Both,
-        "C_VerifyUpdate pPart NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            call!(x, C_VerifyUpdate, x.h, null_mut(), 5)
-        }
-    ),
-    case!(
-        Both,
-        "C_VerifyFinal pSignature NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            x.ok(call!(x, C_VerifyUpdate, x.h, p(DATA), n(DATA)), "update");
-            call!(x, C_VerifyFinal, x.h, null_mut(), 256)
-        }
-    ),
-    case!(
-        Both,
         "C_EncryptInit pMechanism NULL",
         CKR_ARGUMENTS_BAD,
         |x| call!(x, C_EncryptInit, x.h, null_mut(), x.aut_pub)
-    ),
-    case!(
-        Both,
-        "C_Encrypt pData NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_EncryptInit, CKM_RSA_PKCS, x.aut_pub);
-            two(Some(256), |b, l| {
-                call!(x, C_Encrypt, x.h, null_mut(), 5, b, l)
-            })
-            .0
-        }
-    ),
-    case!(
-        Both,
-        "C_Encrypt pulEncryptedDataLen NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_EncryptInit, CKM_RSA_PKCS, x.aut_pub);
-            let mut b = [0u8; 256];
-            call!(
-                x,
-                C_Encrypt,
-                x.h,
-                p(DATA),
-                n(DATA),
-                b.as_mut_ptr(),
-                null_mut()
-            )
-        }
     ),
     case!(
         Both,
@@ -702,24 +683,6 @@ const CASES: &[Case] = &[
         CKR_ARGUMENTS_BAD,
         |x| call!(x, C_DecryptInit, x.h, null_mut(), x.aut)
     ),
-    case!(
-        Both,
-        "C_Decrypt pEncryptedData NULL with a length",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-            two(Some(256), |b, l| {
-                call!(x, C_Decrypt, x.h, null_mut(), 256, b, l)
-            })
-            .0
-        }
-    ),
-    case!(Both, "C_Decrypt pulDataLen NULL", CKR_ARGUMENTS_BAD, |x| {
-        let c = x.cryptogram(b"secret");
-        x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-        let mut b = [0u8; 256];
-        call!(x, C_Decrypt, x.h, p(&c), n(&c), b.as_mut_ptr(), null_mut())
-    }),
     case!(
         Both,
         "C_GenerateRandom pRandomData NULL with a length",
@@ -993,16 +956,6 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "after C_Logout: C_Sign of an operation started logged in",
-        CKR_USER_NOT_LOGGED_IN,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            x.logout();
-            x.sign(Some(256)).0
-        }
-    ),
-    case!(
-        Both,
         "after C_Logout: C_Logout",
         CKR_USER_NOT_LOGGED_IN,
         |x| {
@@ -1094,35 +1047,6 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "C_SignInit twice (the first operation goes on)",
-        CKR_OPERATION_ACTIVE,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            let mut m = mech(CKM_SHA1_RSA_PKCS);
-            let r = call!(x, C_SignInit, x.h, &mut m, x.sig);
-            let (r2, _, sig) = x.sign(Some(256));
-            x.ok(r2, "the first operation signs");
-            x.ok(
-                x.verify(CKM_SHA256_RSA_PKCS, x.aut_pub, DATA, &sig),
-                "with its key",
-            );
-            r
-        }
-    ),
-    case!(
-        Both,
-        "C_Sign after C_SignUpdate (ends the operation)",
-        CKR_OPERATION_ACTIVE,
-        |x| {
-            x.sign_init(CKM_SHA256_RSA_PKCS, x.aut);
-            x.ok(call!(x, C_SignUpdate, x.h, p(DATA), n(DATA)), "update");
-            let r = x.sign(Some(256)).0;
-            x.sign_is_over();
-            r
-        }
-    ),
-    case!(
-        Both,
         "C_FindObjects without C_FindObjectsInit",
         CKR_OPERATION_NOT_INITIALIZED,
         |x| {
@@ -1136,10 +1060,6 @@ const CASES: &[Case] = &[
         CKR_OPERATION_NOT_INITIALIZED,
         |x| call!(x, C_FindObjectsFinal, x.h)
     ),
-    case!(Both, "C_FindObjectsInit twice", CKR_OPERATION_ACTIVE, |x| {
-        x.find_init();
-        call!(x, C_FindObjectsInit, x.h, null_mut(), 0)
-    }),
     case!(
         Both,
         "C_FindObjects after C_FindObjectsFinal",
@@ -1157,11 +1077,6 @@ const CASES: &[Case] = &[
         CKR_OPERATION_NOT_INITIALIZED,
         |x| x.decrypt(&[0u8; 256], Some(256)).0
     ),
-    case!(Both, "C_DecryptInit twice", CKR_OPERATION_ACTIVE, |x| {
-        x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-        let mut m = mech(CKM_RSA_PKCS);
-        call!(x, C_DecryptInit, x.h, &mut m, x.aut)
-    }),
     case!(
         Both,
         "C_Encrypt without C_EncryptInit",
@@ -1197,18 +1112,6 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "C_Verify after a C_Verify that failed (the failure ends it)",
-        CKR_OPERATION_NOT_INITIALIZED,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            let s = [0x5au8; 256];
-            let r = call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 256);
-            assert_eq!(r, CKR_SIGNATURE_INVALID, "{}", rv(r));
-            call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 256)
-        }
-    ),
-    case!(
-        Both,
         "C_Digest without C_DigestInit",
         CKR_OPERATION_NOT_INITIALIZED,
         |x| two(Some(64), |b, l| call!(
@@ -1228,11 +1131,6 @@ const CASES: &[Case] = &[
         CKR_OPERATION_NOT_INITIALIZED,
         |x| call!(x, C_DigestUpdate, x.h, p(DATA), n(DATA))
     ),
-    case!(Both, "C_DigestInit twice", CKR_OPERATION_ACTIVE, |x| {
-        x.digest_init();
-        let mut m = mech(CKM_SHA_1);
-        call!(x, C_DigestInit, x.h, &mut m)
-    }),
     case!(Both, "C_Login twice", CKR_USER_ALREADY_LOGGED_IN, |x| x
         .login(CKU_USER, PIN)),
     case!(
@@ -1575,18 +1473,6 @@ const CASES: &[Case] = &[
     // --- Data lengths.
     case!(
         Both,
-        "CKM_RSA_PKCS sign, data one byte over the key's limit (ends the operation)",
-        CKR_DATA_LEN_RANGE,
-        |x| {
-            x.sign_init(CKM_RSA_PKCS, x.aut);
-            let d = vec![7u8; x.raw_max + 1];
-            let r = two(Some(256), |b, l| call!(x, C_Sign, x.h, p(&d), n(&d), b, l)).0;
-            x.sign_is_over();
-            r
-        }
-    ),
-    case!(
-        Both,
         "CKM_RSA_PKCS sign, data at the key's limit signs and verifies",
         CKR_OK,
         |x| {
@@ -1606,72 +1492,6 @@ const CASES: &[Case] = &[
             x.sign_init(CKM_RSA_PKCS, x.sig);
             let d = [7u8; 300];
             two(Some(256), |b, l| call!(x, C_Sign, x.h, p(&d), n(&d), b, l)).0
-        }
-    ),
-    case!(
-        Both,
-        "CKM_RSA_PKCS encrypt, data of k-10 bytes",
-        CKR_DATA_LEN_RANGE,
-        |x| {
-            x.init(x.f.C_EncryptInit, CKM_RSA_PKCS, x.aut_pub);
-            let d = [7u8; 246];
-            two(Some(256), |b, l| {
-                call!(x, C_Encrypt, x.h, p(&d), n(&d), b, l)
-            })
-            .0
-        }
-    ),
-    case!(
-        Both,
-        "CKM_RSA_PKCS decrypt, cryptogram of k-1 bytes (ends the operation)",
-        CKR_ENCRYPTED_DATA_LEN_RANGE,
-        |x| {
-            let c = x.cryptogram(DATA);
-            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-            let r = x.decrypt(&c[..255], Some(256)).0;
-            x.decrypt_is_over(&c);
-            r
-        }
-    ),
-    case!(
-        Both,
-        "CKM_RSA_PKCS decrypt, cryptogram of k+1 bytes",
-        CKR_ENCRYPTED_DATA_LEN_RANGE,
-        |x| {
-            let mut c = x.cryptogram(DATA);
-            c.push(0);
-            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-            x.decrypt(&c, Some(256)).0
-        }
-    ),
-    case!(
-        Both,
-        "CKM_RSA_PKCS decrypt, empty cryptogram",
-        CKR_ENCRYPTED_DATA_LEN_RANGE,
-        |x| {
-            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-            x.decrypt(&[], Some(256)).0
-        }
-    ),
-    case!(
-        Both,
-        "CKM_RSA_PKCS decrypt, a cryptogram that is no PKCS#1 block",
-        CKR_ENCRYPTED_DATA_INVALID,
-        |x| {
-            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
-            let mut c = [0x11u8; 256];
-            c[0] = 0x00;
-            x.decrypt(&c, Some(256)).0
-        }
-    ),
-    case!(
-        Both,
-        "C_Verify with a signature one byte short",
-        CKR_SIGNATURE_LEN_RANGE,
-        |x| {
-            x.init(x.f.C_VerifyInit, CKM_SHA256_RSA_PKCS, x.aut_pub);
-            let s = [0u8; 255];
-            call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 255)
         }
     ),
     case!(
@@ -1697,6 +1517,599 @@ const CASES: &[Case] = &[
         }
     ),
 ];
+
+/// The operation an [`Ending`] row starts (all with the authentication key).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Start {
+    /// C_SignInit CKM_SHA256_RSA_PKCS.
+    Sign,
+    /// The same, and a C_SignUpdate of [`DATA`].
+    SignParts,
+    /// C_SignInit CKM_RSA_PKCS (the data is the DigestInfo, up to `raw_max` bytes).
+    RawSign,
+    /// C_VerifyInit CKM_SHA256_RSA_PKCS with the public key.
+    Verify,
+    /// The same, and a C_VerifyUpdate of [`DATA`].
+    VerifyParts,
+    /// C_EncryptInit CKM_RSA_PKCS with the public key.
+    Encrypt,
+    /// C_DecryptInit CKM_RSA_PKCS.
+    Decrypt,
+    /// C_DigestInit CKM_SHA256.
+    Digest,
+    /// The same, and a C_DigestUpdate of [`DATA`].
+    DigestParts,
+    /// C_FindObjectsInit of everything.
+    Find,
+}
+
+const STARTS: [Start; 10] = [
+    Start::Sign,
+    Start::SignParts,
+    Start::RawSign,
+    Start::Verify,
+    Start::VerifyParts,
+    Start::Encrypt,
+    Start::Decrypt,
+    Start::Digest,
+    Start::DigestParts,
+    Start::Find,
+];
+
+impl Start {
+    /// What C_Logout leaves of it: the operations of the login (private key, search) end, the
+    /// others go on (PKCS#11 2.40 §5.6 C_Logout leaves the choice to the module; see the
+    /// module's `session.rs`).
+    fn after_logout(self) -> After {
+        match self {
+            Start::Sign | Start::SignParts | Start::RawSign | Start::Decrypt | Start::Find => {
+                After::Over
+            }
+            _ => After::GoesOn,
+        }
+    }
+}
+
+/// What a row asserts of its operation after the call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum After {
+    /// The next call of its kind answers `CKR_OPERATION_NOT_INITIALIZED`.
+    Over,
+    /// It finishes with good arguments and gives the right output.
+    GoesOn,
+}
+
+/// A row about how a call ends an operation (PKCS#11 2.40 §5.2, §5.8-§5.12): `C_Sign`,
+/// `C_SignFinal`, `C_Encrypt`, `C_Decrypt`, `C_Digest`, `C_DigestFinal` end it on any answer but
+/// `CKR_BUFFER_TOO_SMALL` or a successful length query; `C_xUpdate` on any error; `C_Verify`,
+/// `C_VerifyFinal` on any answer; `C_xInit` on an active operation does not touch it.
+struct Ending {
+    name: &'static str,
+    start: Start,
+    expect: CK_RV,
+    call: fn(&Fx) -> CK_RV,
+    after: After,
+}
+
+macro_rules! ending {
+    ($start:ident, $name:expr, $expect:expr, $after:ident, $call:expr) => {
+        Ending {
+            name: $name,
+            start: Start::$start,
+            expect: $expect,
+            call: $call,
+            after: After::$after,
+        }
+    };
+}
+
+/// C_xInit while an operation of that kind is active (`CKR_OPERATION_ACTIVE`).
+fn init_again(
+    x: &Fx,
+    init: CK_C_SignInit,
+    kind: CK_MECHANISM_TYPE,
+    key: CK_OBJECT_HANDLE,
+) -> CK_RV {
+    let mut m = mech(kind);
+    unsafe { (init.unwrap())(x.h, &mut m, key) }
+}
+
+const ENDINGS: &[Ending] = &[
+    // --- CKR_ARGUMENTS_BAD ends the operation like any other error.
+    ending!(
+        Sign,
+        "C_Sign pData NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { two(Some(256), |b, l| call!(x, C_Sign, x.h, null_mut(), 5, b, l)).0 }
+    ),
+    ending!(
+        Sign,
+        "C_Sign pulSignatureLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let mut b = [0u8; 256];
+            call!(x, C_Sign, x.h, p(DATA), n(DATA), b.as_mut_ptr(), null_mut())
+        }
+    ),
+    ending!(
+        Sign,
+        "C_Sign pulSignatureLen NULL (length query)",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_Sign, x.h, p(DATA), n(DATA), null_mut(), null_mut()) }
+    ),
+    ending!(
+        Sign,
+        "C_SignUpdate pPart NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_SignUpdate, x.h, null_mut(), 5) }
+    ),
+    ending!(
+        SignParts,
+        "C_SignUpdate pPart NULL with a length, after a part",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_SignUpdate, x.h, null_mut(), 5) }
+    ),
+    ending!(
+        SignParts,
+        "C_SignFinal pulSignatureLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let mut b = [0u8; 256];
+            call!(x, C_SignFinal, x.h, b.as_mut_ptr(), null_mut())
+        }
+    ),
+    ending!(
+        Verify,
+        "C_Verify pData NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let s = [0u8; 256];
+            call!(x, C_Verify, x.h, null_mut(), 5, p(&s), 256)
+        }
+    ),
+    ending!(
+        Verify,
+        "C_Verify pSignature NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_Verify, x.h, p(DATA), n(DATA), null_mut(), 256) }
+    ),
+    ending!(
+        Verify,
+        "C_VerifyUpdate pPart NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_VerifyUpdate, x.h, null_mut(), 5) }
+    ),
+    ending!(
+        VerifyParts,
+        "C_VerifyFinal pSignature NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_VerifyFinal, x.h, null_mut(), 256) }
+    ),
+    ending!(
+        Encrypt,
+        "C_Encrypt pData NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            two(Some(256), |b, l| {
+                call!(x, C_Encrypt, x.h, null_mut(), 5, b, l)
+            })
+            .0
+        }
+    ),
+    ending!(
+        Encrypt,
+        "C_Encrypt pulEncryptedDataLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let mut b = [0u8; 256];
+            call!(
+                x,
+                C_Encrypt,
+                x.h,
+                p(DATA),
+                n(DATA),
+                b.as_mut_ptr(),
+                null_mut()
+            )
+        }
+    ),
+    ending!(
+        Decrypt,
+        "C_Decrypt pEncryptedData NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            two(Some(256), |b, l| {
+                call!(x, C_Decrypt, x.h, null_mut(), 256, b, l)
+            })
+            .0
+        }
+    ),
+    ending!(
+        Decrypt,
+        "C_Decrypt pulDataLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let (c, mut b) = ([0u8; 256], [0u8; 256]);
+            call!(x, C_Decrypt, x.h, p(&c), n(&c), b.as_mut_ptr(), null_mut())
+        }
+    ),
+    ending!(
+        Digest,
+        "C_Digest pData NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            two(Some(64), |b, l| {
+                call!(x, C_Digest, x.h, null_mut(), 4, b, l)
+            })
+            .0
+        }
+    ),
+    ending!(
+        Digest,
+        "C_Digest pulDigestLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let mut b = [0u8; 64];
+            call!(
+                x,
+                C_Digest,
+                x.h,
+                p(DATA),
+                n(DATA),
+                b.as_mut_ptr(),
+                null_mut()
+            )
+        }
+    ),
+    ending!(
+        Digest,
+        "C_DigestUpdate pPart NULL with a length",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| { call!(x, C_DigestUpdate, x.h, null_mut(), 4) }
+    ),
+    ending!(
+        DigestParts,
+        "C_DigestFinal pulDigestLen NULL",
+        CKR_ARGUMENTS_BAD,
+        Over,
+        |x| {
+            let mut b = [0u8; 64];
+            call!(x, C_DigestFinal, x.h, b.as_mut_ptr(), null_mut())
+        }
+    ),
+    // --- A single-part call on a multi-part operation ends it (2.40 §5.2 "always terminates").
+    ending!(
+        SignParts,
+        "C_Sign after C_SignUpdate",
+        CKR_OPERATION_ACTIVE,
+        Over,
+        |x| x.sign(Some(256)).0
+    ),
+    ending!(
+        VerifyParts,
+        "C_Verify after C_VerifyUpdate",
+        CKR_OPERATION_ACTIVE,
+        Over,
+        |x| {
+            let s = [0u8; 256];
+            call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 256)
+        }
+    ),
+    ending!(
+        DigestParts,
+        "C_Digest after C_DigestUpdate",
+        CKR_OPERATION_ACTIVE,
+        Over,
+        |x| {
+            two(Some(64), |b, l| {
+                call!(x, C_Digest, x.h, p(DATA), n(DATA), b, l)
+            })
+            .0
+        }
+    ),
+    // --- Data the mechanism refuses (curr §2.1: the RSA length limits), wrong signatures.
+    ending!(
+        RawSign,
+        "CKM_RSA_PKCS sign, data one byte over the key's limit",
+        CKR_DATA_LEN_RANGE,
+        Over,
+        |x| {
+            let d = vec![7u8; x.raw_max + 1];
+            two(Some(256), |b, l| call!(x, C_Sign, x.h, p(&d), n(&d), b, l)).0
+        }
+    ),
+    ending!(
+        Encrypt,
+        "CKM_RSA_PKCS encrypt, data of k-10 bytes",
+        CKR_DATA_LEN_RANGE,
+        Over,
+        |x| {
+            let d = [7u8; 246];
+            two(Some(256), |b, l| {
+                call!(x, C_Encrypt, x.h, p(&d), n(&d), b, l)
+            })
+            .0
+        }
+    ),
+    ending!(
+        Decrypt,
+        "CKM_RSA_PKCS decrypt, cryptogram of k-1 bytes",
+        CKR_ENCRYPTED_DATA_LEN_RANGE,
+        Over,
+        |x| {
+            let c = x.cryptogram(DATA);
+            x.decrypt(&c[..255], Some(256)).0
+        }
+    ),
+    ending!(
+        Decrypt,
+        "CKM_RSA_PKCS decrypt, cryptogram of k+1 bytes",
+        CKR_ENCRYPTED_DATA_LEN_RANGE,
+        Over,
+        |x| {
+            let mut c = x.cryptogram(DATA);
+            c.push(0);
+            x.decrypt(&c, Some(256)).0
+        }
+    ),
+    ending!(
+        Decrypt,
+        "CKM_RSA_PKCS decrypt, empty cryptogram",
+        CKR_ENCRYPTED_DATA_LEN_RANGE,
+        Over,
+        |x| { x.decrypt(&[], Some(256)).0 }
+    ),
+    ending!(
+        Decrypt,
+        "CKM_RSA_PKCS decrypt, a cryptogram that is no PKCS#1 block",
+        CKR_ENCRYPTED_DATA_INVALID,
+        Over,
+        |x| {
+            let mut c = [0x11u8; 256];
+            c[0] = 0x00;
+            x.decrypt(&c, Some(256)).0
+        }
+    ),
+    ending!(
+        Verify,
+        "C_Verify with a signature one byte short",
+        CKR_SIGNATURE_LEN_RANGE,
+        Over,
+        |x| {
+            let s = [0u8; 255];
+            call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 255)
+        }
+    ),
+    ending!(
+        Verify,
+        "C_Verify with a wrong signature",
+        CKR_SIGNATURE_INVALID,
+        Over,
+        |x| {
+            let s = [0x5au8; 256];
+            call!(x, C_Verify, x.h, p(DATA), n(DATA), p(&s), 256)
+        }
+    ),
+    ending!(
+        VerifyParts,
+        "C_VerifyFinal with a wrong signature",
+        CKR_SIGNATURE_INVALID,
+        Over,
+        |x| {
+            let s = [0x5au8; 256];
+            call!(x, C_VerifyFinal, x.h, p(&s), 256)
+        }
+    ),
+    ending!(
+        VerifyParts,
+        "C_VerifyFinal with a signature one byte short",
+        CKR_SIGNATURE_LEN_RANGE,
+        Over,
+        |x| {
+            let s = [0u8; 255];
+            call!(x, C_VerifyFinal, x.h, p(&s), 255)
+        }
+    ),
+    // --- A successful length query keeps the operation (the buffer-too-small rows above too).
+    ending!(SignParts, "C_SignFinal length query", CKR_OK, GoesOn, |x| {
+        let (r, len, _) = two(None, |b, l| call!(x, C_SignFinal, x.h, b, l));
+        assert_eq!(len, 256, "the signature length");
+        r
+    }),
+    ending!(Encrypt, "C_Encrypt length query", CKR_OK, GoesOn, |x| {
+        let (r, len, _) = two(None, |b, l| {
+            call!(x, C_Encrypt, x.h, p(DATA), n(DATA), b, l)
+        });
+        assert_eq!(len, 256, "the cryptogram length");
+        r
+    }),
+    ending!(
+        DigestParts,
+        "C_DigestFinal length query",
+        CKR_OK,
+        GoesOn,
+        |x| {
+            let (r, len, _) = two(None, |b, l| call!(x, C_DigestFinal, x.h, b, l));
+            assert_eq!(len, 32, "the digest length");
+            r
+        }
+    ),
+    ending!(
+        SignParts,
+        "C_SignFinal buffer too small (2.40 §5.2)",
+        CKR_BUFFER_TOO_SMALL,
+        GoesOn,
+        |x| { two(Some(255), |b, l| call!(x, C_SignFinal, x.h, b, l)).0 }
+    ),
+    // --- C_xInit on an active operation: CKR_OPERATION_ACTIVE, the active one goes on (with
+    // its own mechanism and key: the second C_xInit asks for others).
+    ending!(
+        Sign,
+        "C_SignInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { init_again(x, x.f.C_SignInit, CKM_SHA1_RSA_PKCS, x.sig) }
+    ),
+    ending!(
+        SignParts,
+        "C_SignInit during a multi-part signature",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { init_again(x, x.f.C_SignInit, CKM_SHA1_RSA_PKCS, x.sig) }
+    ),
+    ending!(
+        Verify,
+        "C_VerifyInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { init_again(x, x.f.C_VerifyInit, CKM_SHA1_RSA_PKCS, x.sig_pub) }
+    ),
+    ending!(
+        Encrypt,
+        "C_EncryptInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { init_again(x, x.f.C_EncryptInit, CKM_RSA_PKCS, x.aut_pub) }
+    ),
+    ending!(
+        Decrypt,
+        "C_DecryptInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { init_again(x, x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut) }
+    ),
+    ending!(
+        DigestParts,
+        "C_DigestInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| {
+            let mut m = mech(CKM_SHA_1);
+            call!(x, C_DigestInit, x.h, &mut m)
+        }
+    ),
+    ending!(
+        Find,
+        "C_FindObjectsInit twice",
+        CKR_OPERATION_ACTIVE,
+        GoesOn,
+        |x| { call!(x, C_FindObjectsInit, x.h, null_mut(), 0) }
+    ),
+];
+
+/// The same with the card in hand (in-process): a card error during the operation ends it.
+const CARD_ENDINGS: &[Ending] = &[
+    ending!(
+        Sign,
+        "the card's signature does not verify: C_Sign",
+        CKR_DEVICE_ERROR,
+        Over,
+        |x| {
+            x.faults(|f| f.corrupt_next_signature = true);
+            x.sign(Some(256)).0
+        }
+    ),
+    ending!(
+        Decrypt,
+        "the card answers 6F00 to PSO DECIPHER: C_Decrypt",
+        CKR_DEVICE_ERROR,
+        Over,
+        |x| {
+            let c = x.cryptogram(DATA);
+            x.faults(|f| f.status_for_ins = Some((0x2A, 0x6F00)));
+            let r = x.decrypt(&c, Some(256)).0;
+            x.faults(|f| f.status_for_ins = None);
+            r
+        }
+    ),
+    ending!(
+        Sign,
+        "the card forgot the PIN (reset by another application): C_Sign",
+        CKR_USER_NOT_LOGGED_IN,
+        Over,
+        |x| {
+            x.faults(|f| f.reset_after = Some(1));
+            x.sign(Some(256)).0
+        }
+    ),
+];
+
+/// Rows of an [`Ending`] table: start, call, then what is left of the operation.
+fn ending_rows(table: &'static [Ending]) -> impl Iterator<Item = Row> {
+    table.iter().map(|e| Row {
+        on: On::Both,
+        name: format!("{} ({:?} operation: {:?})", e.name, e.start, e.after),
+        expect: e.expect,
+        run: Box::new(move |x| {
+            x.begin(e.start);
+            let r = (e.call)(x);
+            if r == e.expect {
+                x.check(e.start, e.after);
+            }
+            r
+        }),
+    })
+}
+
+/// C_Logout with each operation active (those of the login end, [`Start::after_logout`]), and
+/// C_Login with each operation a logged-out session can start (they go on).
+fn login_rows() -> impl Iterator<Item = Row> {
+    let logout = STARTS.into_iter().map(|s| Row {
+        on: On::Both,
+        name: format!(
+            "C_Logout with a {s:?} operation active ({:?})",
+            s.after_logout()
+        ),
+        expect: CKR_OK,
+        run: Box::new(move |x| {
+            x.begin(s);
+            let r = call!(x, C_Logout, x.h);
+            if r == CKR_OK {
+                x.check(s, s.after_logout());
+            }
+            r
+        }),
+    });
+    let public = [
+        Start::Verify,
+        Start::Encrypt,
+        Start::Digest,
+        Start::DigestParts,
+        Start::Find,
+    ];
+    let login = public.into_iter().map(|s| Row {
+        on: On::Both,
+        name: format!("C_Login with a {s:?} operation active (GoesOn)"),
+        expect: CKR_OK,
+        run: Box::new(move |x| {
+            x.logout();
+            x.begin(s);
+            let r = x.login(CKU_USER, PIN);
+            if r == CKR_OK {
+                x.check(s, After::GoesOn);
+            }
+            r
+        }),
+    });
+    logout.chain(login)
+}
 
 /// Calls on a session made stale by an event (closed; its card removed and the removal seen by a
 /// slot call): the same probes after each event, all `CKR_SESSION_HANDLE_INVALID`.
@@ -1919,6 +2332,7 @@ impl Runner {
             if !card.is_present() {
                 card.reinsert();
             }
+            *card.faults_mut() = Default::default();
         }
         let slots = slot_ids(f, true);
         assert_eq!(slots.len(), 1, "one emulated token");
@@ -2034,7 +2448,10 @@ fn misuse_matrix_through_the_built_module() {
         let m = Module::load();
         let _g = serial(&m);
         let _card = EmulatedCard::new(generation, "misuse");
-        let cases = rows(CASES).chain(stale_rows("after C_CloseSession", |x| x.close()));
+        let cases = rows(CASES)
+            .chain(ending_rows(ENDINGS))
+            .chain(login_rows())
+            .chain(stale_rows("after C_CloseSession", |x| x.close()));
         let ran = Runner::new(m.f, generation, None).run(generation, cases);
         println!("misuse matrix, built module, {generation}: {ran} cases");
         total += ran;
@@ -2053,7 +2470,9 @@ fn misuse_matrix_card_removal_in_process() {
         let source = Arc::new(EmulatedSource::new(Card::builtin(g, "cps").unwrap()));
         let card = source.card();
         cps_pkcs11::set_slot_sources(move || Ok(vec![source.clone() as Arc<dyn SlotSource>]));
-        let cases = rows(REMOVAL).chain(stale_rows("card removed, seen", |x| x.remove_seen()));
+        let cases = rows(REMOVAL)
+            .chain(ending_rows(CARD_ENDINGS))
+            .chain(stale_rows("card removed, seen", |x| x.remove_seen()));
         let ran = Runner::new(f, generation, Some(card)).run(generation, cases);
         println!("misuse matrix, card removal in-process, {generation}: {ran} cases");
         total += ran;
