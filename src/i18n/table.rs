@@ -348,6 +348,63 @@ messages! {
     }
     DoctorP11kitMissingLib { en: "p11-kit: {path} points to {library}, which does not exist", fr: "p11-kit : {path} pointe vers {library}, qui n'existe pas" }
     DoctorP11kitMissingLibFix { en: "fix the `module:` line of {path}, or remove the file", fr: "corrigez la ligne `module:` de {path}, ou supprimez le fichier" }
+    DoctorP11kitOursOff {
+        en: "p11-kit: {path} registers the cpscard module, but `{key}:` in {file} disables it in every program",
+        fr: "p11-kit : {path} enregistre le module cpscard, mais `{key}:` dans {file} le désactive dans tous les programmes",
+    }
+    DoctorP11kitOursOffFix { en: "remove the `{key}:` line of {file} (or the file itself)", fr: "supprimez la ligne `{key}:` de {file} (ou le fichier lui-même)" }
+    DoctorP11kitOursExcept {
+        en: "p11-kit: module registered by {path}, but not loaded in {programs} (disable-in, in {file})",
+        fr: "p11-kit : module enregistré par {path}, mais pas chargé dans {programs} (disable-in, dans {file})",
+    }
+    DoctorP11kitOursOnly {
+        en: "p11-kit: module registered by {path}, but loaded only in {programs} (enable-in, in {file})",
+        fr: "p11-kit : module enregistré par {path}, mais chargé seulement dans {programs} (enable-in, dans {file})",
+    }
+    DoctorP11kitOursPartialFix {
+        en: "if the other programs need the card, remove the `{key}:` line of {file}",
+        fr: "si les autres programmes ont besoin de la carte, supprimez la ligne `{key}:` de {file}",
+    }
+    DoctorP11kitOpensc { en: "OpenSC", fr: "OpenSC" }
+    DoctorP11kitCryptolib { en: "the old Cryptolib", fr: "l'ancienne Cryptolib" }
+    DoctorP11kitConflict {
+        en: "p11-kit: {path} loads {what} ({module}) in every program; it drives CPS cards too, so GnuTLS programs and p11-kit-proxy users see the card twice, driven by two modules",
+        fr: "p11-kit : {path} charge {what} ({module}) dans tous les programmes ; il pilote aussi les cartes CPS, les programmes GnuTLS et ceux qui passent par p11-kit-proxy voient donc la carte deux fois, pilotée par deux modules",
+    }
+    DoctorP11kitConflictExcept {
+        en: "p11-kit: {path} loads {what} ({module}) in every program but {programs} (disable-in, in {file}); it drives CPS cards too, so the others see the card twice",
+        fr: "p11-kit : {path} charge {what} ({module}) dans tous les programmes sauf {programs} (disable-in, dans {file}) ; il pilote aussi les cartes CPS, les autres voient donc la carte deux fois",
+    }
+    DoctorP11kitConflictOnly {
+        en: "p11-kit: {path} loads {what} ({module}) in {programs} only (enable-in, in {file}); it drives CPS cards too, so those see the card twice",
+        fr: "p11-kit : {path} charge {what} ({module}) seulement dans {programs} (enable-in, dans {file}) ; il pilote aussi les cartes CPS, ceux-là voient donc la carte deux fois",
+    }
+    DoctorP11kitConflictOff {
+        en: "p11-kit: {path} names {what} ({module}), but `{key}:` in {file} disables it in every program",
+        fr: "p11-kit : {path} désigne {what} ({module}), mais `{key}:` dans {file} le désactive dans tous les programmes",
+    }
+    DoctorP11kitConflictFix {
+        en: "for your account: create {user_file} with the line `module:` and nothing after it (p11-kit then skips {name} for you), or with `disable-in: p11-kit-proxy firefox-esr firefox` to keep it out of those programs only; {system}",
+        fr: "pour votre compte : créez {user_file} avec la ligne `module:` sans rien après (p11-kit ignore alors {name} pour vous), ou avec `disable-in: p11-kit-proxy firefox-esr firefox` pour l'écarter de ces programmes seulement ; {system}",
+    }
+    DoctorP11kitConflictFixOwn {
+        en: "{path} is your own file: remove it, or add the line `disable-in: p11-kit-proxy firefox-esr firefox` to keep it out of those programs only",
+        fr: "{path} est votre propre fichier : supprimez-le, ou ajoutez-y la ligne `disable-in: p11-kit-proxy firefox-esr firefox` pour l'écarter de ces programmes seulement",
+    }
+    DoctorP11kitSystemPackage {
+        en: "for every account: uninstall the package that installed {path} (`dpkg -S {path}` names it; OpenSC's is opensc-pkcs11) if nothing else needs it",
+        fr: "pour tous les comptes : désinstallez le paquet qui a installé {path} (`dpkg -S {path}` le nomme ; celui d'OpenSC est opensc-pkcs11) si rien d'autre n'en a besoin",
+    }
+    DoctorP11kitSystemFile { en: "for every account: `sudo rm {path}`", fr: "pour tous les comptes : `sudo rm {path}`" }
+    DoctorP11kitMalformed {
+        en: "p11-kit: line {line} of {path} is not `name: value` ({text}); p11-kit then loads no module at all, in any program",
+        fr: "p11-kit : la ligne {line} de {path} n'est pas de la forme `nom: valeur` ({text}) ; p11-kit ne charge alors plus aucun module, dans aucun programme",
+    }
+    DoctorP11kitMalformedFix { en: "correct or remove line {line} of {path}", fr: "corrigez ou supprimez la ligne {line} de {path}" }
+    DoctorP11kitUnreadable { en: "p11-kit: cannot read {path} ({detail}); p11-kit skips it too", fr: "p11-kit : lecture de {path} impossible ({detail}) ; p11-kit l'ignore aussi" }
+    DoctorP11kitUnreadableFix { en: "make it readable (`chmod a+r {path}`) or remove it", fr: "rendez-le lisible (`chmod a+r {path}`) ou supprimez-le" }
+    DoctorP11kitUserConfigNone { en: "p11-kit: the user's module files are ignored (`user-config: none` in {path})", fr: "p11-kit : les fichiers de modules de l'utilisateur sont ignorés (`user-config: none` dans {path})" }
+    DoctorP11kitUserConfigOnly { en: "p11-kit: the system's module files are ignored (`user-config: only` in {path})", fr: "p11-kit : les fichiers de modules du système sont ignorés (`user-config: only` dans {path})" }
     DoctorPrefTlsMax12Cps3 { en: "{profile}: security.tls.version.max = 3 (TLS 1.2): right for a CPS3", fr: "{profile} : security.tls.version.max = 3 (TLS 1.2) : adapté à une CPS3" }
     DoctorPrefTlsMax12Cps4 { en: "{profile}: security.tls.version.max = {value} caps Firefox below TLS 1.3, not needed with a CPS4", fr: "{profile} : security.tls.version.max = {value} bride Firefox sous TLS 1.3, inutile avec une CPS4" }
     DoctorPrefTlsMax12Cps4Fix { en: "reset security.tls.version.max in about:config (default 4)", fr: "réinitialisez security.tls.version.max dans about:config (4 par défaut)" }

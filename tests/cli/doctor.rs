@@ -34,12 +34,27 @@ fn healthy_setup(module: &std::path::Path) -> (TempDir, TempDir) {
 }
 
 fn doctor(home: &TempDir, sys: &TempDir, module: &std::path::Path, card: &[&str]) -> (i32, Value) {
+    doctor_env(home, sys, module, card, &[])
+}
+
+/// [`doctor`] with more environment variables.
+fn doctor_env(
+    home: &TempDir,
+    sys: &TempDir,
+    module: &std::path::Path,
+    card: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> (i32, Value) {
     let module = module.to_str().unwrap();
     let sysroot = sys.path().to_str().unwrap();
     // the card options are global: after the command, with doctor's own (`--now`)
     let mut args = vec!["doctor", "--json", "--module", module, "--sysroot", sysroot];
     args.extend_from_slice(card);
-    let o = run(home.path(), &args);
+    let o = cmd(home.path())
+        .envs(env.iter().copied())
+        .args(&args)
+        .output()
+        .unwrap();
     let doc = json_out(&o);
     assert_schema("doctor", &doc);
     (o.status.code().unwrap(), doc)
@@ -712,4 +727,404 @@ fn the_schema_refuses_broken_documents() {
         }
         assert!(!schema_errors("doctor", &d).is_empty(), "{what}: accepted");
     }
+}
+
+/// What a p11-kit check of [`p11kit_module_files`] must say (`$H`: the HOME, `$S`: the sysroot).
+#[derive(Default)]
+struct P11kitWant {
+    id: &'static str,
+    status: &'static str,
+    /// `details.name` of a module check, `details.path` of a config check.
+    name: &'static str,
+    loaded: &'static str,
+    programs: &'static [&'static str],
+    set_by: &'static str,
+    files: &'static [&'static str],
+    /// In the message.
+    text: &'static str,
+    /// In the fix.
+    fix: &'static str,
+}
+
+/// p11-kit's module files as pkcs11.conf(5) has them (what `p11-kit list-modules` does with
+/// each of these was tried on p11-kit 0.24): user, `/etc/pkcs11/modules`,
+/// `/usr/share/p11-kit/modules`, files of one name merged key by key, the more precedent one
+/// winning; `module:` empty or `enable-in:` empty: loaded nowhere; `enable-in:` before
+/// `disable-in:`; `user-config:`; `XDG_CONFIG_HOME`; a line without colon. Each case on top of
+/// [`healthy_setup`] (our `cpscard.module` in `/etc/pkcs11/modules`); every `p11kit.*` check
+/// of the document is one of the case's.
+#[test]
+fn p11kit_module_files() {
+    let module = built_module();
+    const OPENSC_PKG: (&str, &str) = (
+        "$S/usr/share/p11-kit/modules/opensc-pkcs11.module",
+        "# This file describes how to load the opensc module\nmodule: opensc-pkcs11.so\n",
+    );
+    const USER_OPENSC: &str = "$H/.config/pkcs11/modules/opensc-pkcs11.module";
+    let ours = || P11kitWant {
+        id: "p11kit.registration",
+        status: "ok",
+        name: "cpscard",
+        loaded: "everywhere",
+        files: &["$S/etc/pkcs11/modules/cpscard.module"],
+        text: "p11-kit: module registered by $S/etc/pkcs11/modules/cpscard.module",
+        ..Default::default()
+    };
+    let opensc = |status, loaded, set_by| P11kitWant {
+        id: "p11kit.conflict",
+        status,
+        name: "opensc-pkcs11",
+        loaded,
+        set_by,
+        ..Default::default()
+    };
+    // (what, files, XDG_CONFIG_HOME=$H/xdg, the p11kit checks)
+    let cases: Vec<(&str, Vec<(&str, &str)>, bool, Vec<P11kitWant>)> = vec![
+        (
+            "OpenSC from Debian's opensc-pkcs11 package: a warning, how to keep it out",
+            vec![OPENSC_PKG],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    files: &["$S/usr/share/p11-kit/modules/opensc-pkcs11.module"],
+                    text: "p11-kit: $S/usr/share/p11-kit/modules/opensc-pkcs11.module loads OpenSC (opensc-pkcs11.so) in every program; it drives CPS cards too",
+                    fix: "for your account: create $H/.config/pkcs11/modules/opensc-pkcs11.module with the line `module:` and nothing after it",
+                    ..opensc("warn", "everywhere", "")
+                },
+            ],
+        ),
+        (
+            "OpenSC by its full path, an admin's file in /etc: the fix removes it",
+            vec![(
+                "$S/etc/pkcs11/modules/opensc.module",
+                "module: /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so\n",
+            )],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    name: "opensc",
+                    fix: "for every account: `sudo rm $S/etc/pkcs11/modules/opensc.module`",
+                    ..opensc("warn", "everywhere", "")
+                },
+            ],
+        ),
+        (
+            "disabled for everything: the user's file of the same name, `module:` empty",
+            vec![OPENSC_PKG, (USER_OPENSC, "module:\n")],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    files: &[USER_OPENSC, "$S/usr/share/p11-kit/modules/opensc-pkcs11.module"],
+                    text: "but `module:` in $H/.config/pkcs11/modules/opensc-pkcs11.module disables it in every program",
+                    ..opensc("ok", "nowhere", USER_OPENSC)
+                },
+            ],
+        ),
+        (
+            "disabled for everything: `enable-in:` with no program",
+            vec![(
+                "$S/etc/pkcs11/modules/opensc.module",
+                "module: opensc-pkcs11.so\nenable-in:\n",
+            )],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    name: "opensc",
+                    ..opensc("ok", "nowhere", "$S/etc/pkcs11/modules/opensc.module")
+                },
+            ],
+        ),
+        (
+            "the user's override keeps the system file's module: and disables it in two programs",
+            vec![OPENSC_PKG, (USER_OPENSC, "disable-in: firefox, p11-kit-proxy\n")],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    programs: &["firefox", "p11-kit-proxy"],
+                    text: "in every program but firefox, p11-kit-proxy (disable-in, in $H/.config/pkcs11/modules/opensc-pkcs11.module)",
+                    ..opensc("warn", "except", USER_OPENSC)
+                },
+            ],
+        ),
+        (
+            "enable-in: decides, disable-in: is then not looked at",
+            vec![(
+                OPENSC_PKG.0,
+                "module: opensc-pkcs11.so\nenable-in: seahorse ssh\ndisable-in: seahorse\n",
+            )],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    programs: &["seahorse", "ssh"],
+                    text: "in seahorse, ssh only (enable-in,",
+                    ..opensc("warn", "only", OPENSC_PKG.0)
+                },
+            ],
+        ),
+        (
+            "/etc/pkcs11/modules wins over /usr/share/p11-kit/modules, key by key",
+            vec![
+                (OPENSC_PKG.0, "module: opensc-pkcs11.so\ndisable-in: p11-kit-proxy\n"),
+                ("$S/etc/pkcs11/modules/opensc-pkcs11.module", "disable-in: firefox\n"),
+            ],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    programs: &["firefox"],
+                    files: &["$S/etc/pkcs11/modules/opensc-pkcs11.module", OPENSC_PKG.0],
+                    ..opensc("warn", "except", "$S/etc/pkcs11/modules/opensc-pkcs11.module")
+                },
+            ],
+        ),
+        (
+            "`user-config: none` in /etc/pkcs11/pkcs11.conf: the user's override does not count",
+            vec![
+                OPENSC_PKG,
+                (USER_OPENSC, "module:\n"),
+                ("$S/etc/pkcs11/pkcs11.conf", "user-config: none\n"),
+            ],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    files: &[OPENSC_PKG.0],
+                    ..opensc("warn", "everywhere", "")
+                },
+                P11kitWant {
+                    id: "p11kit.config",
+                    status: "ok",
+                    name: "$S/etc/pkcs11/pkcs11.conf",
+                    text: "`user-config: none`",
+                    ..Default::default()
+                },
+            ],
+        ),
+        (
+            "XDG_CONFIG_HOME set: the user's files are there, not in ~/.config",
+            vec![
+                OPENSC_PKG,
+                ("$H/xdg/pkcs11/modules/opensc-pkcs11.module", "module:\n"),
+                ("$H/.config/pkcs11/modules/cpscard.module", "module:\n"),
+            ],
+            true,
+            vec![
+                ours(),
+                opensc("ok", "nowhere", "$H/xdg/pkcs11/modules/opensc-pkcs11.module"),
+            ],
+        ),
+        (
+            "our module disabled by the user's file of the same name",
+            vec![("$H/.config/pkcs11/modules/cpscard.module", "module:\n")],
+            false,
+            vec![P11kitWant {
+                id: "p11kit.registration",
+                status: "warn",
+                name: "cpscard",
+                loaded: "nowhere",
+                set_by: "$H/.config/pkcs11/modules/cpscard.module",
+                text: "registers the cpscard module, but `module:` in $H/.config/pkcs11/modules/cpscard.module disables it in every program",
+                fix: "remove the `module:` line of $H/.config/pkcs11/modules/cpscard.module",
+                ..Default::default()
+            }],
+        ),
+        (
+            "our module kept out of p11-kit-proxy: worth knowing",
+            vec![(
+                "$H/.config/pkcs11/modules/cpscard.module",
+                "disable-in: p11-kit-proxy\n",
+            )],
+            false,
+            vec![P11kitWant {
+                id: "p11kit.registration",
+                status: "warn",
+                name: "cpscard",
+                loaded: "except",
+                programs: &["p11-kit-proxy"],
+                set_by: "$H/.config/pkcs11/modules/cpscard.module",
+                text: "but not loaded in p11-kit-proxy",
+                ..Default::default()
+            }],
+        ),
+        (
+            "the old Cryptolib in the user's own file: a failure, the fix is to remove it",
+            vec![(
+                "$H/.config/pkcs11/modules/cps3.module",
+                "module: /opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so\n",
+            )],
+            false,
+            vec![
+                ours(),
+                P11kitWant {
+                    id: "p11kit.conflict",
+                    status: "fail",
+                    name: "cps3",
+                    loaded: "everywhere",
+                    text: "loads the old Cryptolib (/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so) in every program",
+                    fix: "$H/.config/pkcs11/modules/cps3.module is your own file: remove it",
+                    ..Default::default()
+                },
+            ],
+        ),
+        (
+            "a line without colon: p11-kit loads nothing; said, and the doctor goes on",
+            vec![
+                OPENSC_PKG,
+                (
+                    "$H/.config/pkcs11/modules/broken.module",
+                    "# mine\nmodule: x.so\nthis line has no colon\n",
+                ),
+            ],
+            false,
+            vec![
+                P11kitWant {
+                    id: "p11kit.config",
+                    status: "fail",
+                    name: "$H/.config/pkcs11/modules/broken.module",
+                    text: "line 3 of $H/.config/pkcs11/modules/broken.module is not `name: value` (this line has no colon); p11-kit then loads no module at all",
+                    fix: "correct or remove line 3 of $H/.config/pkcs11/modules/broken.module",
+                    ..Default::default()
+                },
+                ours(),
+                opensc("warn", "everywhere", ""),
+            ],
+        ),
+        (
+            "not module files: another extension, a directory; modules that are not for CPS cards",
+            vec![
+                (
+                    "$S/usr/share/p11-kit/modules/opensc-pkcs11.module.dpkg-old",
+                    "module: opensc-pkcs11.so\n",
+                ),
+                ("$S/etc/pkcs11/modules/dir.module/opensc.module", "module: opensc-pkcs11.so\n"),
+                (
+                    "$S/usr/share/p11-kit/modules/p11-kit-trust.module",
+                    "module: p11-kit-trust.so\ndisable-in: p11-kit-proxy\n",
+                ),
+            ],
+            false,
+            vec![ours()],
+        ),
+    ];
+    for (what, files, xdg, want) in cases {
+        let (home, sys) = healthy_setup(&module);
+        let expand = |s: &str| {
+            s.replace("$H", home.path().to_str().unwrap())
+                .replace("$S", sys.path().to_str().unwrap())
+        };
+        for (path, text) in &files {
+            let path = expand(path);
+            std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let xdg_dir = home.join("xdg");
+        let env: Vec<(&str, &std::path::Path)> = if xdg {
+            vec![("XDG_CONFIG_HOME", &xdg_dir)]
+        } else {
+            vec![]
+        };
+        let (code, doc) = doctor_env(&home, &sys, &module, &["--emulated", "cps4"], &env);
+        let got: Vec<&Value> = doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"].as_str().unwrap().starts_with("p11kit."))
+            .collect();
+        assert_eq!(got.len(), want.len(), "{what}: {got:#?}");
+        for w in &want {
+            let key = if w.id == "p11kit.config" {
+                "path"
+            } else {
+                "name"
+            };
+            let c = got
+                .iter()
+                .find(|c| c["id"] == w.id && c["details"][key] == expand(w.name).as_str())
+                .unwrap_or_else(|| panic!("{what}: no {} {}: {got:#?}", w.id, w.name));
+            assert_eq!(c["status"], w.status, "{what}: {c:#}");
+            let message = c["message"].as_str().unwrap();
+            assert!(message.contains(&expand(w.text)), "{what}: {c:#}");
+            if !w.fix.is_empty() {
+                let fix = c["fix"].as_str().unwrap_or_default();
+                assert!(fix.contains(&expand(w.fix)), "{what}: {c:#}");
+            }
+            if w.id == "p11kit.config" {
+                continue;
+            }
+            let d = &c["details"];
+            assert_eq!(d["loaded"], w.loaded, "{what}: {c:#}");
+            assert_eq!(d["programs"], json!(w.programs), "{what}: {c:#}");
+            let set_by = (!w.set_by.is_empty()).then(|| expand(w.set_by));
+            assert_eq!(d["set_by"], json!(set_by), "{what}: {c:#}");
+            if !w.files.is_empty() {
+                let files: Vec<String> = w.files.iter().map(|f| expand(f)).collect();
+                assert_eq!(d["files"], json!(files), "{what}: {c:#}");
+            }
+        }
+        // a failure is the exit code; the rest of the chain is still checked
+        let fails = want.iter().any(|w| w.status == "fail");
+        assert_eq!(
+            code,
+            if fails { 9 } else { 0 },
+            "{what}: {:?}",
+            statuses(&doc)
+        );
+        assert_eq!(one(&doc, "firefox.registration")["status"], "ok", "{what}");
+        assert_eq!(one(&doc, "card.pin")["status"], "ok", "{what}");
+    }
+}
+
+/// The OpenSC warning as a user reads it, in English and French, the fix under it.
+#[test]
+fn p11kit_opensc_human_and_french() {
+    let module = built_module();
+    let (home, sys) = healthy_setup(&module);
+    let file = sys.write(
+        "usr/share/p11-kit/modules/opensc-pkcs11.module",
+        "module: opensc-pkcs11.so\n",
+    );
+    let user = home.join(".config/pkcs11/modules/opensc-pkcs11.module");
+    let args = [
+        "--emulated",
+        "cps4",
+        "doctor",
+        "--module",
+        module.to_str().unwrap(),
+        "--sysroot",
+        sys.path().to_str().unwrap(),
+    ];
+    let o = run(home.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_stdout_has(
+        &o,
+        &format!(
+            "! p11-kit: {} loads OpenSC (opensc-pkcs11.so) in every program; it drives CPS cards too, so GnuTLS programs and p11-kit-proxy users see the card twice, driven by two modules\n    → for your account: create {} with the line `module:`",
+            file.display(),
+            user.display()
+        ),
+    );
+    assert_stdout_has(&o, "✓ p11-kit: module registered by ");
+    assert_stdout_has(&o, " ok, 1 warnings, 0 problems");
+    let o = cmd(home.path())
+        .env("LANG", "fr_FR.UTF-8")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_stdout_has(
+        &o,
+        &format!(
+            "! p11-kit : {} charge OpenSC (opensc-pkcs11.so) dans tous les programmes ; il pilote aussi les cartes CPS",
+            file.display()
+        ),
+    );
+    assert_stdout_has(
+        &o,
+        &format!("    → pour votre compte : créez {}", user.display()),
+    );
 }

@@ -27,7 +27,9 @@ pub fn cmd(home: &Path) -> Command {
     .env_remove("CPS_PUK")
     .env_remove("CPS_NEW_PIN")
     .env_remove("CPS_PINENTRY")
-    .env_remove("CPSCARD_MODULE");
+    .env_remove("CPSCARD_MODULE")
+    // the user's p11-kit configuration is under it when set: HOME's only in tests
+    .env_remove("XDG_CONFIG_HOME");
     c
 }
 

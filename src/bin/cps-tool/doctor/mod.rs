@@ -115,6 +115,8 @@ impl Check {
 /// What the checks share: where to look, and what was found so far.
 pub struct Context {
     pub home: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME` (p11-kit's user configuration is under it when set).
+    pub xdg_config_home: Option<PathBuf>,
     pub sysroot: PathBuf,
     pub module: Option<PathBuf>,
     /// Generations of the CPS cards found (for the TLS advice on Firefox prefs).
@@ -130,6 +132,7 @@ impl Context {
     pub fn new(home: Option<PathBuf>, sysroot: PathBuf, module: Option<PathBuf>) -> Context {
         Context {
             home,
+            xdg_config_home: None,
             sysroot,
             module,
             generations: Vec::new(),
@@ -158,6 +161,7 @@ pub fn run(card_args: &CardArgs, args: &Args) -> Result<(), CliError> {
         args.sysroot.clone(),
         args.module.clone(),
     );
+    ctx.xdg_config_home = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
     if let Some(now) = args.now {
         ctx.now = now;
     }
