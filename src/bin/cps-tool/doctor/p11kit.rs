@@ -425,10 +425,14 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             }
             ours_check(&path, library, &resolved, &loaded)
         } else {
+            // the file of the same name in the user's directory overrides it
+            let file_name = [name.as_str(), ".module"].concat();
             let user_file = user_modules
-                .as_ref()
-                .map(|d| d.join(format!("{name}.module")).display().to_string())
-                .unwrap_or_else(|| format!("~/.config/pkcs11/modules/{name}.module"));
+                .as_deref()
+                .unwrap_or(Path::new("~/.config/pkcs11/modules"))
+                .join(file_name)
+                .display()
+                .to_string();
             conflict_check(&m, kind, &path, library, declared, &loaded, &user_file)
         };
         out.push(check.details(details));
