@@ -779,7 +779,13 @@ fn p11kit_module_files() {
         ..Default::default()
     };
     // (what, files, XDG_CONFIG_HOME=$H/xdg, the p11kit checks)
-    let cases: Vec<(&str, Vec<(&str, &str)>, bool, Vec<P11kitWant>)> = vec![
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        bool,
+        Vec<P11kitWant>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "OpenSC from Debian's opensc-pkcs11 package: a warning, how to keep it out",
             vec![OPENSC_PKG],
