@@ -144,6 +144,39 @@ fn several_cached_cards_are_told_apart_by_one_read() {
     }
 }
 
+/// A cache written before identity records existed (or whose record is lost): the card is
+/// found by its serial and checked by its first certificate's head, then the record is written
+/// and the next open is warm again.
+#[test]
+fn a_cache_without_identity_record_still_serves_and_gets_one() {
+    for g in GENERATIONS {
+        let dir = temp_dir("cache-no-record");
+        let (r, _) = reader(g, "cps");
+        let cold = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        let (view, key) = (summary(&cold), cold.binding().cache_key());
+        drop(cold);
+        let record = dir.join(&key).join("identity");
+        std::fs::remove_file(&record).unwrap();
+        let (r, card) = reader(g, "cps");
+        let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(summary(&t), view);
+        // EF.SN.ICC (CPS3 by SFI: 1; CPS4 SELECT + READ after the channel: 3), then the head
+        // of the first certificate (SELECT + READ)
+        let expected = match g {
+            Generation::Cps3 => 3,
+            Generation::Cps4 => 5,
+        };
+        assert_eq!(apdus(&card), expected, "{}", gen_name(g));
+        assert!(record.exists(), "the record is written again");
+        drop(t);
+        let (r, card) = reader(g, "cps");
+        let t = Token::open(Box::new(r), TokenOptions::with_cache_dir(&dir)).unwrap();
+        assert_eq!(summary(&t), view);
+        assert_eq!(apdus(&card), warm_open(g));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
 /// A card image with another holder's content and the default card's serial.
 fn impostor(g: Generation) -> EmulatedCard {
     let mut img = EmulatedCard::builtin(g, "cpf").unwrap().image().clone();
