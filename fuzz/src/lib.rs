@@ -98,6 +98,16 @@ impl Counts {
         self.pin_changes.load(Ordering::Relaxed)
     }
 
+    /// Nothing `what` did cost a PIN or PUK try or changed a code.
+    pub fn assert_no_pin_use(&self, what: &str) {
+        assert_eq!(
+            self.verifies_with_data(),
+            0,
+            "{what} sent a VERIFY with a code"
+        );
+        assert_eq!(self.pin_changes(), 0, "{what} changed or unblocked a PIN");
+    }
+
     /// Counts one APDU and checks it (well-formed, no endless loop).
     fn record(&self, apdu: &[u8]) {
         check_sent(apdu);
@@ -219,6 +229,15 @@ impl FileCard {
             wrong_le_past_end,
             counts: Arc::default(),
         }
+    }
+
+    /// The card of the input of `card_binding` and `token_open`: `selector` chooses the ATR
+    /// ([`card_kind`]) and, by bit `80`, [`FileCard::new`]'s `wrong_le_past_end`; the files are
+    /// the records of `rest` ([`files_from_records`]).
+    pub fn from_input(selector: u8, rest: &[u8]) -> Self {
+        let (_, atr, protocol) = card_kind(selector);
+        let files = files_from_records(&records(rest));
+        FileCard::new(atr, protocol, files, selector & 0x80 != 0)
     }
 
     /// Data + `90 00`, or under T=0 for a command without Le, `61 xx` and the data kept for
