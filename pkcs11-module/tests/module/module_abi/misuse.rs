@@ -614,26 +614,6 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
-        "C_FindObjects phObject NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.find_init();
-            let mut found = 0;
-            call!(x, C_FindObjects, x.h, null_mut(), 4, &mut found)
-        }
-    ),
-    case!(
-        Both,
-        "C_FindObjects pulObjectCount NULL",
-        CKR_ARGUMENTS_BAD,
-        |x| {
-            x.find_init();
-            let mut o = [0; 4];
-            call!(x, C_FindObjects, x.h, o.as_mut_ptr(), 4, null_mut())
-        }
-    ),
-    case!(
-        Both,
         "C_GetAttributeValue pTemplate NULL with a count",
         CKR_ARGUMENTS_BAD,
         |x| call!(x, C_GetAttributeValue, x.h, x.cert, null_mut(), 1)
@@ -1792,6 +1772,27 @@ const ENDINGS: &[Ending] = &[
         |x| {
             let mut b = [0u8; 64];
             call!(x, C_DigestFinal, x.h, b.as_mut_ptr(), null_mut())
+        }
+    ),
+    // --- C_FindObjects has no such rule (2.40 §5.7): a search ends with C_FindObjectsFinal only.
+    ending!(
+        Find,
+        "C_FindObjects phObject NULL",
+        CKR_ARGUMENTS_BAD,
+        GoesOn,
+        |x| {
+            let mut found = 0;
+            call!(x, C_FindObjects, x.h, null_mut(), 4, &mut found)
+        }
+    ),
+    ending!(
+        Find,
+        "C_FindObjects pulObjectCount NULL",
+        CKR_ARGUMENTS_BAD,
+        GoesOn,
+        |x| {
+            let mut o = [0; 4];
+            call!(x, C_FindObjects, x.h, o.as_mut_ptr(), 4, null_mut())
         }
     ),
     // --- A single-part call on a multi-part operation ends it (2.40 §5.2 "always terminates").
