@@ -37,7 +37,7 @@ pub struct CardLink {
 }
 
 /// Inside an `impl Transport`: `reader_name`, `atr` and `protocol`, answered from the
-/// [`CardLink`] in the field named.
+/// [`CardLink`](crate::transport::CardLink) in the field named.
 ///
 /// ```ignore
 /// impl Transport for MyReader {
@@ -61,8 +61,9 @@ macro_rules! transport_accessors {
 }
 
 /// `impl Transport for $card` of a fake card with no reader around it (the test and fuzz
-/// doubles): the accessors over its [`CardLink`] field named, a transaction that runs `f` on the
-/// card itself (there is no other application to keep out) and a reconnect with nothing to do.
+/// doubles): the accessors over its [`CardLink`](crate::transport::CardLink) field named, a
+/// transaction that runs `f` on the card itself (there is no other application to keep out) and
+/// a reconnect with nothing to do.
 #[macro_export]
 macro_rules! bare_card_transport {
     ($card:ty, $link:ident) => {
