@@ -544,7 +544,7 @@ messages! {
     HelpRegisterRemove { en: "remove what register added (entries with that name, or loading that module)", fr: "retirer ce que register a ajouté (entrées de ce nom, ou chargeant ce module)" }
     HelpRegisterDryRun { en: "show what would change, change nothing", fr: "montrer ce qui changerait, ne rien changer" }
     HelpRegisterName { en: "module name in the NSS databases (what Firefox shows under Security Devices)", fr: "nom du module dans les bases NSS (ce que Firefox affiche dans Périphériques de sécurité)" }
-    HelpRegisterP11kitDir { en: "p11-kit module directory (default: ~/.config/pkcs11/modules; /etc/pkcs11/modules as root)", fr: "répertoire des modules p11-kit (par défaut : ~/.config/pkcs11/modules ; /etc/pkcs11/modules pour root)" }
+    HelpRegisterP11kitDir { en: "p11-kit module directory (default: $XDG_CONFIG_HOME/pkcs11/modules, else ~/.config/pkcs11/modules; /etc/pkcs11/modules as root)", fr: "répertoire des modules p11-kit (par défaut : $XDG_CONFIG_HOME/pkcs11/modules, sinon ~/.config/pkcs11/modules ; /etc/pkcs11/modules pour root)" }
     HelpApduHex { en: "command APDUs in hex; spaces and colons are allowed inside one (\"00 A4:04 0C ...\")", fr: "APDU de commande en hexadécimal ; espaces et deux-points permis (\"00 A4:04 0C ...\")" }
     HelpEmulateCard { en: "card generation to emulate", fr: "génération de carte à émuler" }
     HelpEmulateHolder { en: "holder kind: cps, cpf, cpe, cpa, cde or cps-expired", fr: "type de porteur : cps, cpf, cpe, cpa, cde ou cps-expired" }

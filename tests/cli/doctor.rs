@@ -598,6 +598,63 @@ fn e2e_documents() {
         assert_eq!(tls["details"]["tls13"], generation == "cps4", "{name}");
         assert_eq!(tls["status"], if warn == 0 { "ok" } else { "warn" });
     }
+    // the p11-kit cases: p11-kit list-modules (program `p11-kit`) loads OpenSC, or fails on a
+    // malformed file, exactly when the doctor says so
+    for (name, loaded) in [
+        ("plain", true),
+        ("blank", false),
+        ("disable_self", false),
+        ("disable_other", true),
+        ("enable_self", true),
+        ("enable_other", false),
+        ("enable_empty", false),
+        ("user_only", false),
+        ("malformed", false),
+    ] {
+        let path = dir.join(format!("p11kit_{name}.list"));
+        let list =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rc = list
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("rc="))
+            .unwrap_or("?");
+        let listed = list.lines().any(|l| l.starts_with("opensc-pkcs11:"));
+        let d = doc(&format!("p11kit_{name}"));
+        let broken = checks(&d, "p11kit.config")
+            .iter()
+            .any(|c| c["status"] == "fail");
+        assert_eq!(
+            broken,
+            rc != "0",
+            "{name}: p11-kit exit {rc}: {list}\n{d:#}"
+        );
+        assert_eq!(listed, loaded, "p11-kit {name}: {list}");
+        let opensc = checks(&d, "p11kit.conflict")
+            .into_iter()
+            .find(|c| c["details"]["kind"] == "opensc");
+        let said = opensc.is_some_and(|c| {
+            let programs = c["details"]["programs"].as_array().unwrap();
+            let named = programs.iter().any(|p| p == "p11-kit");
+            match c["details"]["loaded"].as_str().unwrap() {
+                "everywhere" => true,
+                "except" => !named,
+                "only" => named,
+                _ => false,
+            }
+        });
+        // a malformed file: p11-kit loads nothing, the doctor says so and names OpenSC too
+        assert_eq!(
+            said && !broken,
+            listed,
+            "{name}: the doctor says {opensc:#?}, p11-kit {list}"
+        );
+        assert_eq!(
+            opensc.map(|c| c["status"].clone()),
+            Some(json!(if said { "warn" } else { "ok" })).filter(|_| name != "user_only"),
+            "{name}"
+        );
+    }
 }
 
 #[test]

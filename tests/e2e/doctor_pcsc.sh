@@ -5,8 +5,15 @@
 # the human lines are checked here; every `--json` document is kept and then checked against
 # docs/schema/doctor.json and the expected statuses by `tests/cli/doctor.rs` (ignored test
 # `e2e_documents`, the same schema helper as the other tests).
+# Last, the p11-kit module files against p11-kit itself: for each user override of Debian's
+# opensc-pkcs11.module, `p11-kit list-modules` (run as nobody: root ignores user files, in a
+# mount namespace holding that one system file) and the doctor must agree on whether OpenSC is
+# loaded (the same ignored test compares them).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pkcs11_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/clients/harness.sh"
+P11KIT_PKG_FILE=/usr/share/p11-kit/modules/opensc-pkcs11.module
+need p11-kit:p11-kit unshare:util-linux setpriv:util-linux "$P11KIT_PKG_FILE:opensc-pkcs11"
 build_cps_tool
 build_module
 R="$E2E_READER"
@@ -116,6 +123,41 @@ rc=0; OUT=$(timeout 20 "$CPS_TOOL" pin status 2>&1) || rc=$?
 check_eq "after Ctrl-C: the card is free at once (transaction ended)" 0 "$rc"
 check_contains "after Ctrl-C: no try was used" "3 of 3 tries left" "$OUT"
 check_stop_emulator "Ctrl-C: emulator exits 0 on SIGTERM"
+
+log "--- p11-kit module files: the doctor against p11-kit list-modules"
+P11SYS="$E2E_DIR/p11kit-sysroot"
+P11XDG="$E2E_DIR/p11kit-xdg"
+mkdir -p "$P11SYS/usr/share/p11-kit/modules"
+cp "$P11KIT_PKG_FILE" "$P11SYS/usr/share/p11-kit/modules/"
+chmod a+x "$E2E_DIR"
+# p11kit_case NAME [FILE TEXT]...: FILEs under $P11XDG/pkcs11; p11-kit's list and the doctor's
+# document kept as $DOCS/p11kit_NAME.list (its exit code last) and .json
+p11kit_case() {
+  local name=$1 rc=0; shift
+  rm -rf "$P11XDG"; mkdir -p "$P11XDG/pkcs11/modules"
+  while [ $# -ge 2 ]; do printf '%b' "$2" > "$P11XDG/pkcs11/$1"; shift 2; done
+  chmod -R a+rX "$P11XDG"
+  $SUDO env PCSCLITE_CSOCK_NAME="${PCSCLITE_CSOCK_NAME:-}" unshare --mount --propagation private \
+    sh -c 'mount --bind "$1/usr/share/p11-kit/modules" /usr/share/p11-kit/modules &&
+      { [ ! -d /etc/pkcs11 ] || mount -t tmpfs tmpfs /etc/pkcs11; } &&
+      exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+        env HOME=/nonexistent XDG_CONFIG_HOME="$2" timeout 30 p11-kit list-modules' \
+    sh "$P11SYS" "$P11XDG" >"$DOCS/p11kit_$name.list" 2>&1 || rc=$?
+  echo "rc=$rc" >>"$DOCS/p11kit_$name.list"
+  env HOME="$HOME_DIR" XDG_CONFIG_HOME="$P11XDG" "$CPS_TOOL" doctor --json --module "$MODULE" \
+    --sysroot "$P11SYS" --emulated cps4 >"$DOCS/p11kit_$name.json" 2>"$DOCS/p11kit_$name.err" || true
+  if [ -s "$DOCS/p11kit_$name.json" ]; then pass "p11-kit $name: both ran"
+  else fail "p11-kit $name: no doctor document" "$(cat "$DOCS/p11kit_$name.err")"; fi
+}
+p11kit_case plain
+p11kit_case blank modules/opensc-pkcs11.module 'module:\n'
+p11kit_case disable_self modules/opensc-pkcs11.module 'disable-in: p11-kit\n'
+p11kit_case disable_other modules/opensc-pkcs11.module 'disable-in: firefox, p11-kit-proxy\n'
+p11kit_case enable_self modules/opensc-pkcs11.module 'enable-in: p11-kit\n'
+p11kit_case enable_other modules/opensc-pkcs11.module 'enable-in: seahorse\ndisable-in: firefox\n'
+p11kit_case enable_empty modules/opensc-pkcs11.module 'enable-in:\n'
+p11kit_case user_only pkcs11.conf 'user-config: only\n'
+p11kit_case malformed modules/junk.module 'module: x.so\nno colon here\n'
 
 log "--- the JSON documents against docs/schema/doctor.json"
 out=$(cd "$E2E_ROOT" && CPSCARD_DOCTOR_E2E_DIR="$DOCS" \

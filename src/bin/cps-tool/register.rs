@@ -84,7 +84,10 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         dir: args
             .p11_kit_dir
             .clone()
-            .unwrap_or_else(|| p11kit::default_dir(&home, is_root())),
+            .unwrap_or_else(|| {
+                let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
+                p11kit::default_dir(&home, xdg.as_deref(), is_root())
+            }),
     });
 
     let mut failures = 0;

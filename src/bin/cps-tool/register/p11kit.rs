@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str =
     "# Written by `cps-tool register` (cpscard); `cps-tool register --remove` deletes it.";
 
-/// p11-kit's user and system module directories (p11-kit 0.24: `~/.config/pkcs11/modules`,
-/// `$sysconfdir/pkcs11/modules` with sysconfdir `/etc` on Debian).
-pub fn default_dir(home: &Path, root: bool) -> PathBuf {
-    if root {
-        PathBuf::from("/etc/pkcs11/modules")
-    } else {
-        home.join(".config/pkcs11/modules")
+/// p11-kit's user and system module directories (p11-kit 0.24: `$XDG_CONFIG_HOME/pkcs11/modules`,
+/// `~/.config/pkcs11/modules` when unset, as the doctor reads them; `$sysconfdir/pkcs11/modules`
+/// with sysconfdir `/etc` on Debian).
+pub fn default_dir(home: &Path, xdg_config_home: Option<&Path>, root: bool) -> PathBuf {
+    match crate::doctor::p11kit::user_config_dir(Some(home), xdg_config_home) {
+        Some(dir) if !root => dir.join("modules"),
+        _ => PathBuf::from("/etc/pkcs11/modules"),
     }
 }
 
@@ -51,11 +51,15 @@ mod tests {
     #[test]
     fn user_or_system_directory() {
         assert_eq!(
-            default_dir(Path::new("/home/u"), false),
+            default_dir(Path::new("/home/u"), None, false),
             PathBuf::from("/home/u/.config/pkcs11/modules")
         );
         assert_eq!(
-            default_dir(Path::new("/root"), true),
+            default_dir(Path::new("/home/u"), Some(Path::new("/x/cfg")), false),
+            PathBuf::from("/x/cfg/pkcs11/modules")
+        );
+        assert_eq!(
+            default_dir(Path::new("/root"), None, true),
             PathBuf::from("/etc/pkcs11/modules")
         );
     }
