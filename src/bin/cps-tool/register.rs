@@ -81,13 +81,10 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         dir: home.join(".pki/nssdb"),
     });
     targets.push(Target::P11Kit {
-        dir: args
-            .p11_kit_dir
-            .clone()
-            .unwrap_or_else(|| {
-                let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
-                p11kit::default_dir(&home, xdg.as_deref(), is_root())
-            }),
+        dir: args.p11_kit_dir.clone().unwrap_or_else(|| {
+            let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
+            p11kit::default_dir(&home, xdg.as_deref(), is_root())
+        }),
     });
 
     let mut failures = 0;
