@@ -3,10 +3,15 @@
 //! never a panic, never a VERIFY with a code.
 //!
 //! Input: as `card_binding`: `selector` then records `[len u16] fid_hi fid_lo content…`.
+//! With bit 0x40 of the selector the token uses a persistent cache shared by the inputs of
+//! this process (emptied every 64 of them): identity records, cached certificates and files
+//! of earlier fuzzed cards meet this one (warm opens, heads that match or not, same serials
+//! with other content).
 #![no_main]
-use cpscard::token::{Token, TokenOptions};
+use cpscard::token::{DiskCache, Token, TokenOptions};
 use cpscard_fuzz::FileCard;
 use libfuzzer_sys::fuzz_target;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 fuzz_target!(|data: &[u8]| {
     let [selector, rest @ ..] = data else {
@@ -14,7 +19,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let card = FileCard::from_input(*selector, rest);
     let counts = card.counts.clone();
-    if let Ok(mut token) = Token::open(Box::new(card), TokenOptions::default()) {
+    let options = if selector & 0x40 != 0 {
+        static RUNS: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!("cpscard-fuzz-cache-{}", std::process::id()));
+        if RUNS.fetch_add(1, Ordering::Relaxed) % 64 == 0 {
+            let _ = DiskCache::new(&dir).clear();
+        }
+        TokenOptions::with_cache_dir(&dir)
+    } else {
+        TokenOptions::default()
+    };
+    if let Ok(mut token) = Token::open(Box::new(card), options) {
         let _ = format!("{:?}", token.info());
         for id in token.object_ids() {
             let _ = token.object_by_key(id.key());
