@@ -747,10 +747,11 @@ fn the_schema_refuses_broken_documents() {
             .position(|c| c["id"] == id)
             .unwrap()
     };
-    let (reader, card, pin) = (
+    let (reader, card, pin, p11) = (
         index("pcsc.reader"),
         index("card.present"),
         index("card.pin"),
+        index("p11kit.registration"),
     );
     let at = |i: usize, path: &str| format!("/checks/{i}/{path}");
     // (what, JSON pointer, new value; None removes it)
@@ -777,6 +778,26 @@ fn the_schema_refuses_broken_documents() {
             Some(json!(-1)),
         ),
         ("unknown check id", at(pin, "id"), Some(json!("card.pin2"))),
+        (
+            "p11-kit: loaded neither everywhere, except, only nor nowhere",
+            at(p11, "details/loaded"),
+            Some(json!("sometimes")),
+        ),
+        (
+            "p11-kit: our registration that is OpenSC's",
+            at(p11, "details/kind"),
+            Some(json!("opensc")),
+        ),
+        (
+            "p11-kit: loaded everywhere, yet programs named",
+            at(p11, "details/programs"),
+            Some(json!(["firefox"])),
+        ),
+        (
+            "p11-kit: no files",
+            at(p11, "details/files"),
+            Some(json!([])),
+        ),
     ];
     for (what, pointer, value) in broken {
         let mut d = doc.clone();
