@@ -5,7 +5,7 @@
 //! once recognised, is a [`TokenBackend`]. The module owns everything PKCS#11-specific: slot IDs,
 //! session and object handles, login state shared by the sessions of a token, operation state,
 //! templates and the two-call convention. A backend only answers questions about its reader and
-//! card, in the module's [`Error`](crate::error::Error) vocabulary (the adapter of the real
+//! card, in the module's [`Error`] vocabulary (the adapter of the real
 //! `cpscard` token converts its own errors once, in its own file).
 //!
 //! Locking: the module calls a `SlotDevice`/`TokenBackend` under that slot's lock only, never

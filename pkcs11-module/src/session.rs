@@ -4,7 +4,7 @@
 //!
 //! Ending (PKCS#11 2.40 and 3.0 §5.8-§5.12, the same words for each function):
 //! - `C_Sign`, `C_SignFinal`, `C_Encrypt`, `C_Decrypt`, `C_Digest`, `C_DigestFinal` "always
-//!   terminate the active operation unless [they return] CKR_BUFFER_TOO_SMALL or [are] a
+//!   terminate the active operation unless \[they return\] CKR_BUFFER_TOO_SMALL or \[are\] a
 //!   successful call (i.e., one which returns CKR_OK) to determine the length of the buffer";
 //! - `C_SignUpdate`, `C_VerifyUpdate`, `C_DigestUpdate`: "a call which results in an error
 //!   terminates the current operation";

@@ -1,6 +1,6 @@
 //! The one FFI shim every exported PKCS#11 function is written with (DESIGN §4, §9).
 //!
-//! [`pkcs11_fn!`] turns
+//! `pkcs11_fn!` turns
 //! `fn C_Name(args...) { body }` into an `unsafe extern "C"` function, exported under its C name,
 //! whose body runs inside [`run`]: a panic becomes `CKR_GENERAL_ERROR` (never an unwind across the
 //! C ABI), `Ok(())` becomes `CKR_OK`, and an [`Error`] becomes its `CK_RV` through the single

@@ -208,7 +208,7 @@ impl CpsToken {
 }
 
 /// `CKF_USER_PIN_*` (or `CKF_SO_PIN_*`) from a tries counter: 1 left → COUNT_LOW and
-/// FINAL_TRY; 0 → LOCKED; fewer than the maximum → COUNT_LOW (objects.md §2 [V]).
+/// FINAL_TRY; 0 → LOCKED; fewer than the maximum → COUNT_LOW (objects.md §2 \[V\]).
 pub fn counter_flags(s: PinStatus, so: bool) -> CK_FLAGS {
     let (low, last, locked) = if so {
         (

@@ -5,7 +5,7 @@
 //! (`SCARD_E_NO_SERVICE` → [`TransportError::NoService`]); a transmit may "succeed" with an empty
 //! answer, or fail with `SCARD_E_NOT_TRANSACTED`, when a vpcd card vanishes mid-APDU, before pcscd
 //! has noticed the card is gone: such a failure is followed by a look at the card's state
-//! (`SCardStatus`, see [`settle`]) so that it is reported as [`TransportError::CardRemoved`] when
+//! (`SCardStatus`, see `settle`) so that it is reported as [`TransportError::CardRemoved`] when
 //! the card did go; a card reset by another application (`SCARD_W_RESET_CARD`) is reported as
 //! [`TransportError::CardReset`] so that the card layer reconnects and re-selects.
 //!

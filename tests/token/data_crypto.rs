@@ -7,7 +7,7 @@ use crate::token_common;
 use cpscard::emulator::Generation;
 use cpscard::sign::{MechanismKind, PinSource};
 use cpscard::token::{Token, TokenError, TokenOptions};
-use cpscard::transport::{Protocol, Transmit, Transport, TransportError};
+use cpscard::transport::{CardLink, Protocol, Transmit, TransportError};
 use rsa::Pkcs1v15Encrypt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -154,9 +154,23 @@ fn decrypt_encrypt_and_random() {
 
 /// A reader whose card answers every command with `answer(apdu)`, counting them.
 struct FakeReader {
-    atr: Vec<u8>,
+    link: CardLink,
     sent: Arc<AtomicUsize>,
     answer: fn(&[u8]) -> Vec<u8>,
+}
+
+impl FakeReader {
+    fn new(atr: &str, sent: &Arc<AtomicUsize>, answer: fn(&[u8]) -> Vec<u8>) -> Self {
+        FakeReader {
+            link: CardLink {
+                reader: "fake".into(),
+                atr: hex::decode(atr).unwrap(),
+                protocol: Protocol::T0,
+            },
+            sent: Arc::clone(sent),
+            answer,
+        }
+    }
 }
 
 impl Transmit for FakeReader {
@@ -166,53 +180,28 @@ impl Transmit for FakeReader {
     }
 }
 
-impl Transport for FakeReader {
-    fn reader_name(&self) -> &str {
-        "fake"
-    }
-    fn atr(&self) -> &[u8] {
-        &self.atr
-    }
-    fn protocol(&self) -> Protocol {
-        Protocol::T0
-    }
-    fn transaction(
-        &mut self,
-        f: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), TransportError>,
-    ) -> Result<(), TransportError> {
-        f(self)
-    }
-    fn reconnect(&mut self, _reset: bool) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
+cpscard::bare_card_transport!(FakeReader, link);
 
 #[test]
 fn other_cards_are_not_recognized() {
     let sent = Arc::new(AtomicUsize::new(0));
     // an unknown ATR: no APDU at all
-    let r = FakeReader {
-        atr: hex::decode("3B8F8001804F0CA000000306030001000000006A").unwrap(),
-        sent: Arc::clone(&sent),
-        answer: |_| vec![0x90, 0x00],
-    };
+    let r = FakeReader::new("3B8F8001804F0CA000000306030001000000006A", &sent, |_| {
+        vec![0x90, 0x00]
+    });
     let e = Token::open(Box::new(r), TokenOptions::default())
         .err()
         .unwrap();
     assert!(matches!(e, TokenError::NotRecognized(_)), "{e}");
     assert_eq!(sent.load(Ordering::Relaxed), 0);
     // a CPS3 ATR but an EF.SN.ICC of another issuer
-    let r = FakeReader {
-        atr: hex::decode("3BAC00402A001225006480000310009000").unwrap(),
-        sent: Arc::clone(&sent),
-        answer: |apdu| {
-            if apdu.get(1) == Some(&0xB0) {
-                hex::decode("5A0A80250000021234567890009000").unwrap()
-            } else {
-                vec![0x90, 0x00]
-            }
-        },
-    };
+    let r = FakeReader::new("3BAC00402A001225006480000310009000", &sent, |apdu| {
+        if apdu.get(1) == Some(&0xB0) {
+            hex::decode("5A0A80250000021234567890009000").unwrap()
+        } else {
+            vec![0x90, 0x00]
+        }
+    });
     let e = Token::open(Box::new(r), TokenOptions::default())
         .err()
         .unwrap();

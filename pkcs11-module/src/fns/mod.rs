@@ -1,5 +1,5 @@
 //! The exported PKCS#11 functions, one file per function group (DESIGN §2, kryoptic's `fns/`).
-//! Each is written with [`crate::shim::pkcs11_fn!`]: checks of the raw arguments, then a safe
+//! Each is written with `crate::shim::pkcs11_fn!`: checks of the raw arguments, then a safe
 //! function doing the work.
 
 pub mod digest;

@@ -2,7 +2,7 @@
 //! (PKCS#11 3.0 §5.1.6: "Even unsupported functions in the Cryptoki API should have a stub").
 //! The list follows the original (objects.md §6: no object creation, copy, destruction or size,
 //! no operation state, no key generation/wrapping/derivation, no C_InitToken, no C_SeedRandom;
-//! multi-part decryption refused [V]) and the 3.0 message-based functions (no AEAD on a CPS).
+//! multi-part decryption refused \[V\]) and the 3.0 message-based functions (no AEAD on a CPS).
 //! The legacy C_GetFunctionStatus / C_CancelFunction answer `CKR_FUNCTION_NOT_PARALLEL` as the
 //! specification requires (PKCS#11 3.0 §5.16).
 
