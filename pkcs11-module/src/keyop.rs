@@ -12,7 +12,7 @@ use crate::backend::{AttributeValue, Mechanism, MechanismParam};
 use crate::error::{Error, Result};
 use crate::fns::object::object;
 use crate::fns::slot_token::mechanisms;
-use crate::session::KeyOp;
+use crate::session::{Kept, KeyOp};
 use crate::slots;
 use crate::state;
 use crate::twocall::Room;
@@ -210,7 +210,11 @@ pub fn finish(
             return Err(Error::OperationActive);
         }
         if let Some(done) = &op.done {
-            return Ok(Err(deliverable(room, done.len())));
+            // C_xFinal (no input) or the same input again: the kept output answers
+            if input.map_or(true, |d| d == done.input.as_slice()) {
+                return Ok(Err(deliverable(room, done.output.len())));
+            }
+            op.done = None;
         }
         match room {
             Room::Query => return Ok(Err(Some(Output::Length(op.out_len)))),
@@ -232,11 +236,11 @@ pub fn finish(
             // A kept output that fits: hand it out and end.
             return state::with(|lib| {
                 let slot = lib.session_mut(h)?.ops.key(kind);
-                let done = slot
+                let mut done = slot
                     .take()
                     .and_then(|op| op.done)
                     .ok_or(Error::OperationNotInitialized)?;
-                Ok(Output::Data(done))
+                Ok(Output::Data(std::mem::take(&mut *done.output)))
             });
         }
     };
@@ -265,7 +269,10 @@ pub fn finish(
             Ok(out) => {
                 let n = out.len();
                 if let Some(op) = slot.as_mut() {
-                    op.done = Some(out);
+                    op.done = Some(Kept {
+                        input: data,
+                        output: zeroize::Zeroizing::new(out),
+                    });
                 }
                 Ok(Output::TooSmall(n))
             }
@@ -314,6 +321,8 @@ pub unsafe fn deliver(buf: *mut u8, len: *mut CK_ULONG, out: Output) -> Result<(
             Err(Error::BufferTooSmall)
         }
         Output::Data(v) => {
+            // our copy of a signature or a plaintext is wiped once the caller has its own
+            let v = zeroize::Zeroizing::new(v);
             if !v.is_empty() {
                 std::ptr::copy_nonoverlapping(v.as_ptr(), buf, v.len());
             }

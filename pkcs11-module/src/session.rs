@@ -149,5 +149,14 @@ pub struct KeyOp {
     pub out_len: usize,
     /// An output computed but not yet delivered (the caller's buffer was too small): the next
     /// call returns it instead of asking the card again.
-    pub done: Option<Vec<u8>>,
+    pub done: Option<Kept>,
+}
+
+/// A decryption's output kept after CKR_BUFFER_TOO_SMALL, with the input it answers. PKCS#11
+/// §5.2 expects the next call to pass the same input; one that passes another is worked anew,
+/// never answered with the first one's plaintext. Wiped when dropped (a plaintext, maybe a
+/// session key).
+pub struct Kept {
+    pub input: Vec<u8>,
+    pub output: zeroize::Zeroizing<Vec<u8>>,
 }

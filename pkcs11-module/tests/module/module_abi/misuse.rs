@@ -857,6 +857,22 @@ const CASES: &[Case] = &[
     ),
     case!(
         Both,
+        "C_Decrypt buffer too small, then another cryptogram: its own plaintext, not the kept one",
+        CKR_BUFFER_TOO_SMALL,
+        |x| {
+            const OTHER: &[u8] = b"another message, another key";
+            let (c, other) = (x.cryptogram(DATA), x.cryptogram(OTHER));
+            x.init(x.f.C_DecryptInit, CKM_RSA_PKCS, x.aut);
+            let (r, len, _) = x.decrypt(&c, Some(5));
+            assert_eq!(len, n(DATA), "the plaintext's length back");
+            let (r2, _, plain) = x.decrypt(&other, Some(256));
+            x.ok(r2, "the second cryptogram deciphered");
+            assert_eq!(plain, OTHER);
+            r
+        }
+    ),
+    case!(
+        Both,
         "C_Decrypt length query (NULL buffer) leaves the operation active",
         CKR_OK,
         |x| {
