@@ -154,7 +154,9 @@ pub fn init(
         if op.is_some() {
             return Err(Error::OperationActive);
         }
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         *op = Some(KeyOp {
+            serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             key,
             mechanism,
             data: Vec::new(),
@@ -201,7 +203,7 @@ pub fn finish(
     input: Option<&[u8]>,
     room: Room,
 ) -> Result<Output> {
-    let (key, mechanism, data) = match state::with(|lib| {
+    let (serial, key, mechanism, data) = match state::with(|lib| {
         let slot = lib.session_mut(h)?.ops.key(kind);
         let op = slot.as_mut().ok_or(Error::OperationNotInitialized)?;
         if input.is_some() && op.multipart {
@@ -228,7 +230,7 @@ pub fn finish(
             Some(d) => d.to_vec(),
             None => std::mem::take(&mut op.data),
         };
-        Ok(Ok((op.key, op.mechanism.clone(), data)))
+        Ok(Ok((op.serial, op.key, op.mechanism.clone(), data)))
     })? {
         Ok(work) => work,
         Err(Some(answer)) => return Ok(answer),
@@ -257,6 +259,16 @@ pub fn finish(
             // (CKR_DEVICE_REMOVED) says why, not the handle that just died.
             Err(e) => return Err(result.err().unwrap_or(e)),
         };
+        if slot.as_ref().map(|op| op.serial) != Some(serial) {
+            // cancelled meanwhile (C_SessionCancel, C_Logout…), maybe replaced by another
+            // operation, which this call's outcome must not end: the outcome goes to the
+            // caller only
+            return match result {
+                Err(e) => Err(e),
+                Ok(out) if room.fits(out.len()) => Ok(Output::Data(out)),
+                Ok(_) => Err(Error::OperationNotInitialized),
+            };
+        }
         match result {
             Err(e) => {
                 *slot = None;

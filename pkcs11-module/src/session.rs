@@ -139,6 +139,10 @@ pub struct DigestOp {
 
 /// A sign, verify, encrypt or decrypt operation with a token key.
 pub struct KeyOp {
+    /// Unique in the process: a call that worked on the card without the library lock finds
+    /// out whether the operation it started from is still the session's (another thread may
+    /// have cancelled it and started another meanwhile).
+    pub serial: u64,
     pub key: ObjectKey,
     pub mechanism: Mechanism,
     /// Input gathered by `C_xUpdate` (the backend receives the whole message).
