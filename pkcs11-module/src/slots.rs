@@ -255,6 +255,32 @@ pub fn refresh(id: CK_SLOT_ID, events: bool) -> Result<()> {
     }
 }
 
+/// For a session call that does not reach the card (`C_GetSessionInfo`): whether the card the
+/// token was read from is still there, asked of the reader (no APDU), so that an application
+/// learns of a removal when it asks, not at its next signature. A removed or swapped card ends
+/// the token and its sessions (`CKR_DEVICE_REMOVED`, then `CKR_SESSION_HANDLE_INVALID`). A
+/// call at the card holds the slot: then nothing is asked (that call will see it).
+pub fn notice_removal(id: CK_SLOT_ID) -> Result<()> {
+    let io = state::with(|lib| Ok(lib.slot(id)?.io.clone()))?;
+    let gone = match io.try_lock() {
+        Ok(mut io) if io.token.is_some() => match io.device.card_state() {
+            Ok(CardState::Present { insertion }) => io.insertion != Some(insertion),
+            Ok(CardState::Absent) => true,
+            Err(e) => {
+                log::debug!("slot {id}: card state: {e}");
+                false
+            }
+        },
+        Ok(_) | Err(std::sync::TryLockError::WouldBlock) => false,
+        Err(std::sync::TryLockError::Poisoned(e)) => return Err(e.into()),
+    };
+    if gone {
+        refresh(id, true)?;
+        return Err(Error::DeviceRemoved);
+    }
+    Ok(())
+}
+
 /// Runs `f` on the token backend of slot `id`, generation `generation`, under the slot lock.
 /// A removed card (`CKR_DEVICE_REMOVED` / `CKR_TOKEN_NOT_PRESENT` from the backend) ends the
 /// token and its sessions.

@@ -239,6 +239,7 @@ pkcs11_fn! {
     fn C_GetSessionInfo(h_session: CK_SESSION_HANDLE, p_info: *mut CK_SESSION_INFO) {
         state::with(|_| Ok(()))?;
         let out = args::output(p_info, "pInfo is NULL")?;
+        slots::notice_removal(state::with(|lib| Ok(lib.session(h_session)?.slot))?)?;
         *out = session_info(h_session)?;
         Ok(())
     }

@@ -2249,6 +2249,19 @@ const REMOVAL: &[Case] = &[
     ),
     case!(
         Both,
+        "card removed, not seen yet: C_GetSessionInfo sees it (then the session is gone)",
+        CKR_DEVICE_REMOVED,
+        |x| {
+            x.remove();
+            let mut i = CK_SESSION_INFO::default();
+            let r = call!(x, C_GetSessionInfo, x.h, &mut i);
+            let after = call!(x, C_GetSessionInfo, x.h, &mut i);
+            assert_eq!(after, CKR_SESSION_HANDLE_INVALID, "then: {}", rv(after));
+            r
+        }
+    ),
+    case!(
+        Both,
         "card removed, not seen yet: C_Decrypt reaches the card",
         CKR_DEVICE_REMOVED,
         |x| {
