@@ -505,7 +505,7 @@ messages! {
     BenchPolling { en: "polling loop: {rounds} rounds per module", fr: "boucle de scrutation : {rounds} tours par module" }
     BenchThreads { en: "signatures with 1, 2 and 8 threads ({signatures} each)", fr: "signatures avec 1, 2 et 8 fils ({signatures} chaque fois)" }
     BenchOverhead { en: "per-APDU overhead in {reader}", fr: "surcoût par APDU dans {reader}" }
-    BenchTitle { en: "Emulated CPS3 in {reader} through pcscd + vpcd, realistic latency; medians of {runs} runs. Values: ours / OpenSC / vendor.", fr: "CPS3 émulée dans {reader} via pcscd + vpcd, latence réaliste ; médianes de {runs} tours. Valeurs : nous / OpenSC / éditeur." }
+    BenchTitle { en: "Emulated {card} in {reader} through pcscd + vpcd, realistic latency; medians of {runs} runs. Values: ours / OpenSC / vendor.", fr: "{card} émulée dans {reader} via pcscd + vpcd, latence réaliste ; médianes de {runs} tours. Valeurs : nous / OpenSC / éditeur." }
     BenchHeader { en: "| measure | ours / OpenSC / vendor | target | met |", fr: "| mesure | nous / OpenSC / éditeur | cible | atteinte |" }
     BenchNothing { en: "nothing to measure: give --stats (the emulator's counters) and/or --overhead-vpcd", fr: "rien à mesurer : donnez --stats (les compteurs de l'émulateur) et/ou --overhead-vpcd" }
     BenchMet { en: "yes", fr: "oui" }

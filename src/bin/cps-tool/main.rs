@@ -157,3 +157,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::ProbeModule(args) => doctor::module::probe_main(&args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's options are consistent (clap's own checks: no option name used
+    /// twice, hidden ones included, e.g. a subcommand `--card` beside the global one).
+    #[test]
+    fn the_command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

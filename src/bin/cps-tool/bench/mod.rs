@@ -28,13 +28,46 @@ use serde_json::Value;
 
 use crate::error::CliError;
 
-/// CKA_ID of CPS_PRIV_AUT on a CPS3 (objects.md): the only key OpenSC signs with there.
-const CPS3_AUT_ID: &str = "e828bd080f8025000001ff001002";
 /// OpenSC's module on Debian/Ubuntu x86-64.
 const OPENSC: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
-/// The vendor's number for login + one signature with the authentication key from a fresh
-/// process, warm cache (cryptolib-reference.md, measured 2026-11-23; OpenSC 0.23 needed 94).
-const VENDOR_QUOTED_APDUS: u64 = 30;
+
+/// The emulated card the bench measures.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchCard {
+    /// CKM_RSA_PKCS over a SHA-256 DigestInfo with the authentication key (TLS 1.2 client
+    /// authentication); ours against OpenSC and the vendor's module.
+    Cps3,
+    /// CKM_SHA256_RSA_PKCS_PSS with the authentication key (TLS 1.3); ours against the
+    /// vendor's module: OpenSC cannot sign with a CPS4.
+    Cps4,
+}
+
+impl BenchCard {
+    /// CKA_ID of CPS_PRIV_AUT (objects.md); on a CPS3 the only key OpenSC signs with.
+    fn key_id(self) -> &'static str {
+        match self {
+            BenchCard::Cps3 => "e828bd080f8025000001ff001002",
+            BenchCard::Cps4 => "e828bd080f8025000001ff001020",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BenchCard::Cps3 => "CPS3",
+            BenchCard::Cps4 => "CPS4",
+        }
+    }
+
+    /// The vendor's number for login + one signature with the authentication key from a
+    /// fresh process, warm cache (cryptolib-reference.md, measured 2026-11-23; OpenSC 0.23
+    /// needed 94 on the CPS3).
+    fn vendor_quoted_apdus(self) -> u64 {
+        match self {
+            BenchCard::Cps3 => 30,
+            BenchCard::Cps4 => 14,
+        }
+    }
+}
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Child {
@@ -54,7 +87,10 @@ pub struct Args {
     /// The vendor's module (libcps3_pkcs11_lux.so), measured too when given.
     #[arg(long, value_name = "PATH", env = "CPSCARD_VENDOR_MODULE")]
     pub vendor: Option<PathBuf>,
-    /// Reader of the emulated CPS3 (`cps-tool emulate --latency realistic`).
+    /// The generation of the emulated card in `--reader`.
+    #[arg(long, value_enum, default_value_t = BenchCard::Cps3)]
+    pub generation: BenchCard,
+    /// Reader of the emulated card (`cps-tool emulate --latency realistic`).
     #[arg(long, value_name = "NAME", default_value = "Virtual PCD 00 00")]
     pub reader: String,
     /// The counters file of that emulator (`cps-tool emulate --stats PATH`); without it, only
@@ -106,6 +142,8 @@ fn child(args: &Args, which: &str, module: &Path, cache: &Path) -> Result<Value,
         .arg(module)
         .arg("--reader")
         .arg(&args.reader)
+        .arg("--generation")
+        .arg(format!("{:?}", args.generation).to_lowercase())
         .arg("--stats")
         .arg(args.stats.as_deref().unwrap_or(Path::new("")))
         .arg("--poll-rounds")
@@ -128,11 +166,12 @@ fn child(args: &Args, which: &str, module: &Path, cache: &Path) -> Result<Value,
 /// The child side: one measure, its JSON on stdout.
 fn run_child(args: &Args, which: Child) -> Result<(), CliError> {
     let module = args.module.clone().unwrap_or_default();
-    let key_id = hex::decode(CPS3_AUT_ID).unwrap_or_default();
+    let key_id = hex::decode(args.generation.key_id()).unwrap_or_default();
     let target = p11::Target {
         module: &module,
         reader: &args.reader,
         key_id: &key_id,
+        pss: args.generation == BenchCard::Cps4,
         pin: &args.pin,
         stats: args.stats.as_deref().unwrap_or(Path::new("")),
     };
@@ -254,7 +293,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             .map_err(|e| failed("module", e))?
             .with_file_name("libcps_pkcs11.so"),
     };
-    for m in [Some(&ours), Some(&args.opensc), args.vendor.as_ref()]
+    for m in [Some(&ours), opensc(args), args.vendor.as_ref()]
         .into_iter()
         .flatten()
     {
@@ -279,43 +318,65 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     result
 }
 
+/// OpenSC's module, when it can sign with the card measured.
+fn opensc(args: &Args) -> Option<&PathBuf> {
+    (args.generation == BenchCard::Cps3).then_some(&args.opensc)
+}
+
+/// One measure of each module: ours, OpenSC's (CPS3 only), the vendor's (when given).
+struct PerModule<T> {
+    ours: T,
+    opensc: Option<T>,
+    vendor: Option<T>,
+}
+
+impl<T> PerModule<T> {
+    /// `f` on ours, OpenSC's and the vendor's module, in that order.
+    fn measure(
+        args: &Args,
+        ours: &Path,
+        mut f: impl FnMut(&Path) -> Result<T, CliError>,
+    ) -> Result<PerModule<T>, CliError> {
+        Ok(PerModule {
+            ours: f(ours)?,
+            opensc: opensc(args).map(|m| f(m)).transpose()?,
+            vendor: args.vendor.as_deref().map(&mut f).transpose()?,
+        })
+    }
+
+    /// The others' measures, present ones only.
+    fn others(&self) -> impl Iterator<Item = &T> {
+        self.opensc.iter().chain(self.vendor.iter())
+    }
+}
+
 /// The PKCS#11 measures (with `--stats`).
 struct ModuleMeasures {
-    first: Vec<FirstSig>,
-    poll_ours: Value,
-    poll_opensc: Value,
-    /// The vendor's module in the same loop, when given.
-    poll_vendor: Option<Value>,
+    first: PerModule<FirstSig>,
+    polling: PerModule<Value>,
     threads: Value,
 }
 
 fn module_measures(args: &Args, ours: &Path, cache: &Path) -> Result<ModuleMeasures, CliError> {
-    let mut modules: Vec<&Path> = vec![ours, &args.opensc];
-    if let Some(v) = &args.vendor {
-        modules.push(v);
-    }
+    let mut modules: Vec<&Path> = vec![ours];
+    modules.extend(opensc(args).map(PathBuf::as_path));
+    modules.extend(args.vendor.as_deref());
     eprintln!(
         "cps-tool: {}",
         t!(Msg::BenchFirstSignature, runs = args.runs)
     );
-    let first = first_signatures(args, &modules, cache)?;
+    let mut firsts = first_signatures(args, &modules, cache)?.into_iter();
+    let mut next = |_: &Path| firsts.next().ok_or_else(|| failed("first-signature", "?"));
+    let first = PerModule::measure(args, ours, &mut next)?;
     eprintln!(
         "cps-tool: {}",
         t!(Msg::BenchPolling, rounds = args.poll_rounds)
     );
+    let polling = PerModule::measure(args, ours, |m| {
+        reset_card(&args.reader)?;
+        child(args, "polling", m, cache)
+    })?;
     reset_card(&args.reader)?;
-    let poll_ours = child(args, "polling", ours, cache)?;
-    reset_card(&args.reader)?;
-    let poll_opensc = child(args, "polling", &args.opensc, cache)?;
-    reset_card(&args.reader)?;
-    let poll_vendor = match &args.vendor {
-        Some(v) => {
-            let p = child(args, "polling", v, cache)?;
-            reset_card(&args.reader)?;
-            Some(p)
-        }
-        None => None,
-    };
     eprintln!(
         "cps-tool: {}",
         t!(Msg::BenchThreads, signatures = args.signatures)
@@ -323,9 +384,7 @@ fn module_measures(args: &Args, ours: &Path, cache: &Path) -> Result<ModuleMeasu
     let threads = child(args, "threads", ours, cache)?;
     Ok(ModuleMeasures {
         first,
-        poll_ours,
-        poll_opensc,
-        poll_vendor,
+        polling,
         threads,
     })
 }
@@ -365,13 +424,14 @@ fn measure(args: &Args, ours: &Path, cache: &Path) -> Result<(), CliError> {
         let m = modules.as_ref();
         crate::output::print_json(&serde_json::json!({
             "schema": "cps-tool/bench/1",
+            "card": args.generation.name(),
             "first_signature": m.map(|m| serde_json::json!({
-                "ours": fs(&m.first[0]),
-                "opensc": fs(&m.first[1]),
-                "vendor": m.first.get(2).map(fs),
+                "ours": fs(&m.first.ours),
+                "opensc": m.first.opensc.as_ref().map(fs),
+                "vendor": m.first.vendor.as_ref().map(fs),
             })),
             "polling": m.map(|m| serde_json::json!({
-                "ours": m.poll_ours, "opensc": m.poll_opensc, "vendor": m.poll_vendor,
+                "ours": m.polling.ours, "opensc": m.polling.opensc, "vendor": m.polling.vendor,
             })),
             "threads": m.map(|m| &m.threads),
             "overhead": overhead,
@@ -379,7 +439,12 @@ fn measure(args: &Args, ours: &Path, cache: &Path) -> Result<(), CliError> {
     } else {
         println!(
             "{}",
-            t!(Msg::BenchTitle, reader = args.reader, runs = args.runs)
+            t!(
+                Msg::BenchTitle,
+                card = args.generation.name(),
+                reader = args.reader,
+                runs = args.runs
+            )
         );
         println!();
         println!("{}", Msg::BenchHeader.text());
@@ -419,37 +484,53 @@ fn print_overhead(ov: &Value) {
     );
 }
 
+/// "ours / OpenSC / vendor" with `sep`: each module's value, "—" for one not measured.
+fn cells<T>(m: &PerModule<T>, sep: &str, f: impl Fn(&T) -> String) -> String {
+    let dash = || String::from("—");
+    [
+        f(&m.ours),
+        m.opensc.as_ref().map_or_else(dash, &f),
+        m.vendor.as_ref().map_or_else(dash, &f),
+    ]
+    .join(sep)
+}
+
 fn print_modules(args: &Args, m: &ModuleMeasures, threads: &[&Value]) {
-    let (first, poll_ours, poll_opensc) = (&m.first, &m.poll_ours, &m.poll_opensc);
-    let poll_vendor = m.poll_vendor.as_ref();
-    let (o, s) = (&first[0], &first[1]);
-    let vendor = first.get(2);
-    let ratio = o.median_ms() / s.median_ms();
-    let vendor_ms = vendor.map_or(String::from("—"), |v| format!("{:.0}", v.median_ms()));
+    let (first, polling) = (&m.first, &m.polling);
+    let o = &first.ours;
+    // against OpenSC when it signs with this card, else against the vendor's module
+    let (ratio, target) = match (&first.opensc, &first.vendor) {
+        (Some(s), _) => (o.median_ms() / s.median_ms(), Msg::BenchTargetHalf),
+        (None, Some(v)) => (o.median_ms() / v.median_ms(), Msg::BenchTargetNone),
+        (None, None) => (f64::NAN, Msg::BenchTargetNone),
+    };
     row(
         &Msg::BenchRowFirstSig.text(),
         &format!(
-            "{:.0} / {:.0} / {vendor_ms} ({ratio:.2}×)",
-            o.median_ms(),
-            s.median_ms()
+            "{} ({ratio:.2}×)",
+            cells(first, " / ", |f| format!("{:.0}", f.median_ms()))
         ),
-        Msg::BenchTargetHalf,
-        &met(ratio <= 0.5),
+        target,
+        &if first.opensc.is_some() {
+            met(ratio <= 0.5)
+        } else {
+            String::new()
+        },
     );
-    let vendor_cold = vendor.map_or(String::from("—"), |v| format!("{:.0}", v.cold_ms));
     row(
         &Msg::BenchRowFirstSigCold.text(),
-        &format!("{:.0} / {:.0} / {vendor_cold}", o.cold_ms, s.cold_ms),
+        &cells(first, " / ", |f| format!("{:.0}", f.cold_ms)),
         Msg::BenchTargetNone,
         "",
     );
-    let vendor_apdus = match vendor {
+    let quoted = args.generation.vendor_quoted_apdus();
+    let vendor_apdus = match &first.vendor {
         Some(v) => t!(
             Msg::BenchVendorMeasured,
             measured = v.median_apdus(),
-            quoted = VENDOR_QUOTED_APDUS
+            quoted = quoted
         ),
-        None => t!(Msg::BenchVendorQuoted, quoted = VENDOR_QUOTED_APDUS),
+        None => t!(Msg::BenchVendorQuoted, quoted = quoted),
     };
     row(
         &Msg::BenchRowApdus.text(),
@@ -457,14 +538,21 @@ fn print_modules(args: &Args, m: &ModuleMeasures, threads: &[&Value]) {
             Msg::BenchApduCell,
             ours = o.median_apdus(),
             cold = o.cold_apdus,
-            opensc = s.median_apdus(),
+            opensc = first
+                .opensc
+                .as_ref()
+                .map_or(String::from("—"), |s| s.median_apdus().to_string()),
             vendor = vendor_apdus
         ),
         Msg::BenchTargetFewer,
         &met(o.median_apdus()
-            < vendor
-                .map_or(VENDOR_QUOTED_APDUS, FirstSig::median_apdus)
-                .min(s.median_apdus())),
+            < first
+                .opensc
+                .iter()
+                .map(FirstSig::median_apdus)
+                .chain([first.vendor.as_ref().map_or(quoted, FirstSig::median_apdus)])
+                .min()
+                .unwrap_or(quoted)),
     );
     let poll = |v: &Value| {
         t!(
@@ -480,30 +568,21 @@ fn print_modules(args: &Args, m: &ModuleMeasures, threads: &[&Value]) {
             Msg::BenchRowPolling,
             rest = args.poll_rounds.saturating_sub(1)
         ),
-        &format!(
-            "{} ‖ {} ‖ {}",
-            poll(poll_ours),
-            poll(poll_opensc),
-            poll_vendor.map_or(String::from("—"), poll)
-        ),
+        &cells(polling, " ‖ ", poll),
         Msg::BenchTargetZero,
-        &met(poll_ours["rest_apdus"].as_u64() == Some(0)
-            && [Some(poll_opensc), poll_vendor]
-                .into_iter()
-                .flatten()
-                .all(|other| fewer_apdus(poll_ours, other))),
+        &met(polling.ours["rest_apdus"].as_u64() == Some(0)
+            && polling
+                .others()
+                .all(|other| fewer_apdus(&polling.ours, other))),
     );
+    let rss = |v: &Value| mib(v["rss_kib"].as_u64().unwrap_or(0));
     row(
         &Msg::BenchRowRss.text(),
         &format!(
-            "{} / {} / {} ({} → {})",
-            mib(poll_ours["rss_kib"].as_u64().unwrap_or(0)),
-            mib(poll_opensc["rss_kib"].as_u64().unwrap_or(0)),
-            poll_vendor.map_or(String::from("—"), |v| mib(v["rss_kib"]
-                .as_u64()
-                .unwrap_or(0))),
-            mib(poll_ours["rss_base_kib"].as_u64().unwrap_or(0)),
-            mib(poll_ours["rss_end_kib"].as_u64().unwrap_or(0)),
+            "{} ({} → {})",
+            cells(polling, " / ", rss),
+            mib(polling.ours["rss_base_kib"].as_u64().unwrap_or(0)),
+            mib(polling.ours["rss_end_kib"].as_u64().unwrap_or(0)),
         ),
         Msg::BenchTargetNone,
         "",

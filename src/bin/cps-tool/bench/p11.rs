@@ -60,6 +60,8 @@ pub struct Target<'a> {
     pub module: &'a Path,
     pub reader: &'a str,
     pub key_id: &'a [u8],
+    /// Sign with CKM_SHA256_RSA_PKCS_PSS (TLS 1.3) instead of CKM_RSA_PKCS over a DigestInfo.
+    pub pss: bool,
     pub pin: &'a str,
     pub stats: &'a Path,
 }
@@ -102,6 +104,17 @@ fn find_one(s: &Session, class: ObjectClass, id: &[u8]) -> StepResult<Option<Obj
 /// authentication asks of the authentication key).
 fn digest_info(tag: &[u8]) -> Vec<u8> {
     HashAlg::Sha256.digest_info(&HashAlg::Sha256.digest(tag))
+}
+
+/// CKM_SHA256_RSA_PKCS_PSS as TLS 1.3 asks it: SHA-256, MGF1-SHA-256, a 32-byte salt.
+fn pss_sha256<'a>() -> Mechanism<'a> {
+    use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+    use cryptoki::mechanism::MechanismType;
+    Mechanism::Sha256RsaPkcsPss(PkcsPssParams {
+        hash_alg: MechanismType::SHA256,
+        mgf: PkcsMgfType::MGF1_SHA256,
+        s_len: 32.into(),
+    })
 }
 
 /// The public key of the certificate of `id` on the token.
@@ -149,11 +162,24 @@ pub fn first_signature(t: &Target) -> StepResult<Value> {
         key = find_one(&s, ObjectClass::PRIVATE_KEY, t.key_id)?;
     }
     let key = key.ok_or_else(|| no_key(t.key_id))?;
-    let di = digest_info(b"cps-tool bench");
-    let sig = ck("C_Sign", s.sign(&Mechanism::RsaPkcs, key, &di))?;
+    const MESSAGE: &[u8] = b"cps-tool bench";
+    let di = digest_info(MESSAGE);
+    let sig = if t.pss {
+        ck("C_Sign", s.sign(&pss_sha256(), key, MESSAGE))?
+    } else {
+        ck("C_Sign", s.sign(&Mechanism::RsaPkcs, key, &di))?
+    };
     let elapsed = start.elapsed();
     let count = apdus(t.stats)? - before;
-    check(&public_key(&s, t.key_id)?, &di, &sig)?;
+    let public = public_key(&s, t.key_id)?;
+    if t.pss {
+        let h = HashAlg::Sha256;
+        public
+            .verify_pss(&h.digest(MESSAGE), &sig, h, h, Some(h.output_len()))
+            .map_err(|e| t!(Msg::BenchErrBadSignature, detail = e))?;
+    } else {
+        check(&public, &di, &sig)?;
+    }
     let (rss, hwm) = rss_kib();
     let _ = s.logout();
     drop(s);
