@@ -11,7 +11,8 @@
 #   BENCH_RUNS=N (default 3) first-signature runs per module; BENCH_POLL=N (default 100) polling
 #   rounds; BENCH_ARGS="..." more `cps-tool bench` options (e.g. --json); BENCH_CARD=cps4 (default
 #   cps3) measures an emulated CPS4 instead, TLS 1.3's CKM_SHA256_RSA_PKCS_PSS with the
-#   authentication key, ours against the vendor's module only (OpenSC cannot sign with a CPS4).
+#   authentication key, ours against the vendor's module only (OpenSC cannot sign with a CPS4);
+#   BENCH_MODULE=PATH measures that build of our module (a release one) instead of the debug one.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pkcs11_lib.sh"
 CARD=${BENCH_CARD:-cps3}
@@ -22,6 +23,8 @@ if [ "$CARD" = cps3 ] && [ ! -r "$OPENSC_P11" ]; then
 fi
 build_cps_tool
 build_module
+# BENCH_MODULE=path: measure that build of our module instead (e.g. target/release/...)
+MODULE=${BENCH_MODULE:-$MODULE}
 start_pcscd
 STATS="$E2E_DIR/stats.json"
 start_emulator --card "$CARD" --latency realistic --stats "$STATS"
