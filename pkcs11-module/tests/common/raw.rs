@@ -52,6 +52,19 @@ pub fn find(
     find_with(f(), h, template)
 }
 
+/// The one private key labelled `label` (`CPS_PRIV_SIG`, `CPS_PRIV_AUT`) visible in session `h`.
+pub fn key(h: CK_SESSION_HANDLE, label: &str) -> CK_OBJECT_HANDLE {
+    let found = find(
+        h,
+        &[
+            (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
+            (CKA_LABEL, label.as_bytes().to_vec()),
+        ],
+    );
+    assert_eq!(found.len(), 1, "{label}");
+    found[0]
+}
+
 /// [`find`] through the function list `ff` (the in-process one or the built `.so`'s).
 pub fn find_with(
     ff: &CK_FUNCTION_LIST,

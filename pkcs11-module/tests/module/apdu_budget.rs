@@ -19,7 +19,7 @@ use crate::common;
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
-use common::raw::{enumerate, f, find, login, mech, open, slot_list, ulong};
+use common::raw::{enumerate, f, key, login, mech, open, slot_list};
 use cps_pkcs11::emulated::EmulatedSource;
 use cps_pkcs11::token_adapter::TokenSettings;
 use cps_pkcs11::SlotSource;
@@ -46,18 +46,6 @@ struct Budget {
 fn browse(slot: CK_SLOT_ID) {
     let n = enumerate(slot);
     assert!(n >= 4, "{n} public objects");
-}
-
-fn key(h: CK_SESSION_HANDLE, label: &str) -> CK_OBJECT_HANDLE {
-    let found = find(
-        h,
-        &[
-            (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
-            (CKA_LABEL, label.as_bytes().to_vec()),
-        ],
-    );
-    assert_eq!(found.len(), 1, "{label}");
-    found[0]
 }
 
 fn sign(h: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, mut m: CK_MECHANISM, data: &[u8]) {

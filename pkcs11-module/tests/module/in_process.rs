@@ -16,7 +16,7 @@ use std::ptr::null_mut;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::raw::{attr, enumerate, f, find, login, mech, open, slot_list, ulong};
+use common::raw::{attr, enumerate, f, find, key, login, mech, open, slot_list, ulong};
 use cps_pkcs11::emulated::EmulatedSource;
 use cps_pkcs11::token_adapter::TokenSettings;
 use cps_pkcs11::SlotSource;
@@ -100,18 +100,6 @@ fn sign(
     assert_eq!(r, CKR_OK, "{}", common::rv(r));
     sig.truncate(n as usize);
     sig
-}
-
-fn key(h: CK_SESSION_HANDLE, label: &str) -> CK_OBJECT_HANDLE {
-    let found = find(
-        h,
-        &[
-            (CKA_CLASS, ulong(CKO_PRIVATE_KEY)),
-            (CKA_LABEL, label.as_bytes().to_vec()),
-        ],
-    );
-    assert_eq!(found.len(), 1, "{label}");
-    found[0]
 }
 
 /// The PIN state as the card says it, through a second, independent token on the same card.
